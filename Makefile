@@ -1,0 +1,46 @@
+# journeyops — every target creates and uses the project virtual environment itself.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.journeyops-installed
+HOME_DIR ?= .journeyops
+DEMO_DATA := $(HOME_DIR)/demo-data
+
+.PHONY: install demo test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m store.model_files install
+	touch $(STAMP)
+
+## Generate the demo data set, ingest it, scan every journey and print the report.
+demo: $(STAMP)
+	$(BIN)/journeyops --home $(HOME_DIR) demo-data --out $(DEMO_DATA)
+	$(BIN)/journeyops --home $(HOME_DIR) journeys load $(DEMO_DATA)/journeys.toml
+	$(BIN)/journeyops --home $(HOME_DIR) ingest events $(DEMO_DATA)/events.parquet
+	$(BIN)/journeyops --home $(HOME_DIR) ingest insights $(DEMO_DATA)/insights.jsonl
+	$(BIN)/journeyops --home $(HOME_DIR) scan
+
+## Run the test suite (slow benchmarks excluded).
+test: $(STAMP)
+	$(BIN)/pytest -n 2
+
+lint: $(STAMP)
+	$(BIN)/ruff check agent tools prompts store evals tests
+	$(BIN)/ruff format --check agent tools prompts store evals tests
+	$(BIN)/mypy agent tools prompts store evals
+
+## Benchmarks: RCA benchmark, detection scenarios, scale and insight retrieval.
+bench: $(STAMP)
+	$(BIN)/journeyops eval rca-bench
+	$(BIN)/journeyops eval scenarios --seed 101 --count 20
+	$(BIN)/journeyops eval bench --events 10000000
+	$(BIN)/pytest -m slow
+
+clean:
+	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""journeyops agent package."""

@@ -1,0 +1,154 @@
+"""Settings: `config.toml` loaded once into a validated model, one table per concern."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from tools.metrics import MetricDef
+
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "config.toml"
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; the message names the file and key path."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MoneySettings(_Section):
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+
+
+class WarehouseSettings(_Section):
+    url: str = ""
+    ignore_columns: list[str] = []
+    max_dimension_cardinality: int = Field(default=200, ge=2)
+
+
+class StoreSettings(_Section):
+    url: str = ""
+
+
+class InsightSettings(_Section):
+    url: str = ""
+    embedder: Literal["minilm", "hashing"] = "minilm"
+    max_text_chars: int = Field(default=2000, ge=100)
+
+
+class DetectionSettings(_Section):
+    window_days: int = Field(default=7, ge=1, le=28)
+    baseline_weeks: int = Field(default=4, ge=1, le=26)
+    fdr: float = Field(default=0.01, gt=0, lt=1)
+    min_relative_effect: float = Field(default=0.05, ge=0)
+    min_visits: int = Field(default=200, ge=1)
+    holidays: list[dt.date] = []
+
+
+class LocalizationSettings(_Section):
+    max_attributes: int = Field(default=3, ge=1, le=5)
+    max_elements: int = Field(default=3, ge=1, le=10)
+
+
+class LLMSettings(_Section):
+    provider: Literal["offline", "openai"] = "offline"
+    base_url: str = ""
+    model: str = "gpt-4o-mini"
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=3, ge=0, le=10)
+
+
+class ApprovalSettings(_Section):
+    proposer: str = "journeyops-agent"
+    default_quorum: int = Field(default=1, ge=1)
+    expiry_days: int = Field(default=14, ge=1)
+
+
+class Playbook(_Section):
+    id: str = ""
+    title: str
+    metrics: list[str] = []
+    kinds: list[Literal["rate_change", "mix_shift", "tracking_gap", "unlocalized"]]
+    requires_dimension: list[str] = []
+    effort: Literal["S", "M", "L"]
+    expected_recovery: float = Field(gt=0, le=1)
+    cost: float = Field(ge=0)
+    evaluation_days: int = Field(ge=1)
+    workflow: str
+
+
+class WorkflowTarget(_Section):
+    kind: Literal["webhook", "slack", "jira"]
+    url: str = Field(pattern=r"^https?://")
+    secret_env: str = ""
+    project: str = ""
+
+
+class Settings(_Section):
+    """Everything journeyops reads from `config.toml`."""
+
+    money: MoneySettings = MoneySettings()
+    warehouse: WarehouseSettings = WarehouseSettings()
+    store: StoreSettings = StoreSettings()
+    insights: InsightSettings = InsightSettings()
+    detection: DetectionSettings = DetectionSettings()
+    localization: LocalizationSettings = LocalizationSettings()
+    llm: LLMSettings = LLMSettings()
+    approval: ApprovalSettings = ApprovalSettings()
+    metrics: dict[str, MetricDef]
+    playbooks: dict[str, Playbook]
+    workflows: dict[str, WorkflowTarget] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_entries(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for table, key in (("metrics", "name"), ("playbooks", "id")):
+                entries = data.get(table)
+                if isinstance(entries, dict):
+                    for name, entry in entries.items():
+                        if isinstance(entry, dict):
+                            entry.setdefault(key, name)
+        return data
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Settings:
+        for pid, pb in self.playbooks.items():
+            for m in pb.metrics:
+                if m not in self.metrics:
+                    raise ValueError(f"playbooks.{pid}.metrics: unknown metric {m!r}")
+            if pb.workflow not in self.workflows:
+                raise ValueError(f"playbooks.{pid}.workflow: unknown workflow {pb.workflow!r}")
+        return self
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Load and validate the configuration, failing with the file, key path and reason."""
+    path = path or Path(os.environ.get("JOURNEYOPS_CONFIG", "") or _default_path())
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: config file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        reasons = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            reasons.append(f"  {key}: {err['msg']}")
+        raise ConfigError(f"{path}: invalid configuration\n" + "\n".join(reasons)) from exc
+
+
+def _default_path() -> Path:
+    local = Path.cwd() / "config.toml"
+    return local if local.exists() else DEFAULT_CONFIG

@@ -1,0 +1,1 @@
+"""journeyops evals package."""
