@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tools.metrics import MetricDef
+from tools.recommend import Playbook
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "config.toml"
 
@@ -70,19 +71,6 @@ class ApprovalSettings(_Section):
     proposer: str = "journeyops-agent"
     default_quorum: int = Field(default=1, ge=1)
     expiry_days: int = Field(default=14, ge=1)
-
-
-class Playbook(_Section):
-    id: str = ""
-    title: str
-    metrics: list[str] = []
-    kinds: list[Literal["rate_change", "mix_shift", "tracking_gap", "unlocalized"]]
-    requires_dimension: list[str] = []
-    effort: Literal["S", "M", "L"]
-    expected_recovery: float = Field(gt=0, le=1)
-    cost: float = Field(ge=0)
-    evaluation_days: int = Field(ge=1)
-    workflow: str
 
 
 class WorkflowTarget(_Section):

@@ -61,6 +61,16 @@ class Quote(_Model):
     score: float = 0.0
 
 
+class Theme(_Model):
+    """A theme of customer words whose share rose in the window against the baseline."""
+
+    label: str
+    count: int
+    baseline_count: int
+    lift: float
+    insight_ids: list[str] = []
+
+
 class Recommendation(_Model):
     rank: int
     title: str
@@ -87,6 +97,7 @@ class Breakdown(_Model):
     hypotheses: list[Hypothesis] = []
     recommendations: list[Recommendation] = []
     quotes: list[Quote] = []
+    themes: list[Theme] = []
 
 
 class ScanResult(_Model):

@@ -1,0 +1,108 @@
+"""CLI: list proposed actions and record council decisions."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from agent.cli_env import env
+from agent.context import RunContext
+
+actions_app = typer.Typer(help="Proposed actions and council decisions.", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def pending_actions(run: RunContext) -> list[dict[str, object]]:
+    """Return the actions waiting for a council decision, as plain rows."""
+    from store.actions import list_actions
+
+    with run.sessions() as session:
+        return [_row(a) for a in list_actions(session, status="proposed")]
+
+
+def _row(a: object) -> dict[str, object]:
+    keys = ("id", "journey_id", "playbook", "title", "status", "expected_value_per_week", "workflow")
+    return {k: getattr(a, k) for k in keys}
+
+
+@actions_app.command("list")
+def actions_list(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help="Only actions in this status.")] = None,
+    journey: Annotated[str | None, typer.Option(help="Only actions of this journey.")] = None,
+) -> None:
+    """List actions with their status and expected value."""
+    from store.actions import list_actions
+
+    run = env(ctx).context(with_insights=False)
+    table = Table(title="Actions")
+    for col in ("action", "journey", "playbook", "value / week", "status", "proposed by"):
+        table.add_column(col)
+    with run.sessions() as session:
+        for a in list_actions(session, status=status, journey_id=journey):
+            table.add_row(
+                a.id, a.journey_id, a.playbook, f"{a.expected_value_per_week:,.0f}", a.status, a.proposed_by
+            )
+    console.print(table)
+
+
+@actions_app.command("show")
+def actions_show(ctx: typer.Context, action_id: Annotated[str, typer.Argument(help="Action id.")]) -> None:
+    """Show an action: the exact payload a workflow would receive, and every decision."""
+    from store.actions import decisions_for, get_action
+
+    run = env(ctx).context(with_insights=False)
+    with run.sessions() as session:
+        a = get_action(session, action_id=action_id)
+        if a is None:
+            err_console.print(f"error: no action {action_id!r}")
+            raise typer.Exit(2)
+        console.print(f"[bold]{a.id}[/bold] v{a.version} · {a.status} · {a.journey_id} · {a.playbook}")
+        console.print(Text(a.title))
+        console.print(f"workflow target: {a.workflow} · payload sha256 {a.payload_sha256[:16]}…")
+        console.print(Text(json.dumps(a.payload, indent=2, ensure_ascii=False)))
+        for d in decisions_for(session, action_id=action_id):
+            console.print(Text(f"{d.decided_at:%Y-%m-%d %H:%M} {d.user} {d.decision}: {d.reason}"))
+
+
+def _decide(ctx: typer.Context, action_id: str, user: str, reason: str, decision: Literal["approve", "reject"]) -> None:
+    from store.actions import DecisionRefused, decide
+
+    run = env(ctx).context(with_insights=False)
+    try:
+        with run.sessions.begin() as session:
+            outcome = decide(
+                session, action_id=action_id, user=user, decision=decision, reason=reason, now=run.clock()
+            )
+    except DecisionRefused as exc:
+        err_console.print(f"[bold red]refused:[/bold red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(f"{decision} by {user} recorded on {action_id}: action is now {outcome.status}")
+
+
+@actions_app.command("approve")
+def actions_approve(
+    ctx: typer.Context,
+    action_id: Annotated[str, typer.Argument(help="Action id.")],
+    user: Annotated[str, typer.Option("--as", help="Council member deciding.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded with the decision).")],
+) -> None:
+    """Approve an action as a council member of its journey."""
+    _decide(ctx, action_id, user, reason, "approve")
+
+
+@actions_app.command("reject")
+def actions_reject(
+    ctx: typer.Context,
+    action_id: Annotated[str, typer.Argument(help="Action id.")],
+    user: Annotated[str, typer.Option("--as", help="Council member deciding.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded with the decision).")],
+) -> None:
+    """Reject an action as a council member of its journey."""
+    _decide(ctx, action_id, user, reason, "reject")

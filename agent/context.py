@@ -1,0 +1,69 @@
+"""The run context: every dependency a graph node may use, built once per entry point."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from agent.config import Settings
+from agent.workspace import Workspace
+from store.insights import InsightStore
+from store.warehouse import Warehouse
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class RunContext:
+    """Dependencies of a run. Tests build their own; only entry points build the real one."""
+
+    settings: Settings
+    workspace: Workspace
+    warehouse: Warehouse
+    sessions: sessionmaker[Session]
+    insights: InsightStore | None = None
+    clock: Callable[[], dt.datetime] = _utcnow
+    status: Callable[[str], None] = field(default=lambda _msg: None)
+
+
+def warehouse_url(settings: Settings, workspace: Workspace) -> str:
+    """Return the configured warehouse URL, or the workspace's DuckDB file."""
+    return settings.warehouse.url or f"duckdb:///{workspace.warehouse_path}"
+
+
+def store_url(settings: Settings, workspace: Workspace) -> str:
+    """Return the configured store URL, or the workspace's SQLite file."""
+    return settings.store.url or f"sqlite:///{workspace.store_path}"
+
+
+def open_insights(settings: Settings, workspace: Workspace) -> InsightStore:
+    """Open the insight store (embedded Chroma, or a Chroma server when configured)."""
+    from store.embedding import make_embedder
+
+    path: Path | None = None if settings.insights.url else workspace.chroma_dir
+    return InsightStore.open(
+        path=path, url=settings.insights.url, embedder=make_embedder(settings.insights.embedder)
+    )
+
+
+def build_context(
+    settings: Settings, workspace: Workspace, *, with_insights: bool = True
+) -> RunContext:
+    """Open the warehouse, the SQL store (migrated) and the insight store."""
+    from store.db import make_engine, migrate, session_factory
+
+    engine = make_engine(store_url(settings, workspace))
+    migrate(engine)
+    return RunContext(
+        settings=settings,
+        workspace=workspace,
+        warehouse=Warehouse.open(warehouse_url(settings, workspace)),
+        sessions=session_factory(engine),
+        insights=open_insights(settings, workspace) if with_insights else None,
+    )

@@ -1,0 +1,82 @@
+"""Node: find the journey × stage × metric series that degraded in the window."""
+
+from __future__ import annotations
+
+from langgraph.runtime import Runtime
+
+from agent.context import RunContext
+from agent.state import InvestigationState
+from tools.detect import DetectionParams, Periods, detect_breakdowns as run_detection, periods_for
+from tools.findings import Breakdown, Impact, Window, breakdown_id
+from tools.impact import severity, weekly_impact
+
+
+def detection_params(ctx: RunContext) -> DetectionParams:
+    """Return the detection settings of the run as the detector's parameter model."""
+    return DetectionParams.model_validate(ctx.settings.detection.model_dump())
+
+
+def run_periods(ctx: RunContext, state: InvestigationState) -> Periods:
+    """Return the window and baseline days of this investigation."""
+    assert state.as_of is not None, "detect_breakdowns sets as_of first"
+    return periods_for(state.as_of, detection_params(ctx))
+
+
+def detect_breakdowns(state: InvestigationState, runtime: Runtime[RunContext]) -> dict[str, object]:
+    """Test every series in scope and turn the flagged degradations into breakdowns."""
+    ctx = runtime.context
+    span = ctx.warehouse.date_range()
+    if span is None:
+        return {"breakdowns": [], "notices": ["The warehouse holds no events yet: run `journeyops ingest events FILE`."]}
+    as_of = state.as_of or span[1]
+    params = detection_params(ctx)
+    periods = periods_for(as_of, params)
+    metrics = [m for m in ctx.settings.metrics.values() if state.metric in (None, m.name)]
+    ctx.status(f"Testing every journey × stage × metric for the week to {as_of} …")
+    daily = ctx.warehouse.daily_series(
+        metrics=metrics,
+        start=min(periods.baseline, default=periods.start),
+        end=as_of,
+        journey=state.journey,
+        stage=state.stage,
+    )
+    detections = run_detection(daily, metrics, periods, params)
+    measures = set(ctx.warehouse.measures())
+    window = Window(start=periods.start, end=periods.end)
+    found: list[Breakdown] = []
+    for d in (d for d in detections if d.flagged):
+        metric = ctx.settings.metrics[d.metric]
+        unit_value = None
+        if metric.unit_value_column and metric.unit_value_column in measures:
+            unit_value = ctx.warehouse.unit_value(
+                journey=d.journey,
+                stage=d.stage,
+                column=metric.unit_value_column,
+                start=min(periods.baseline, default=periods.start),
+                end=as_of,
+            )
+        per_week = weekly_impact(
+            metric=metric,
+            expected=d.expected,
+            current=d.current,
+            den=d.den,
+            window_days=len(periods.window),
+            unit_value=unit_value,
+        )
+        found.append(
+            Breakdown(
+                id=breakdown_id(d.journey, d.stage, d.metric, window),
+                journey=d.journey,
+                stage=d.stage,
+                metric=d.metric,
+                window=window,
+                baseline=round(d.expected, 4),
+                current=round(d.current, 4),
+                p_value=float(f"{d.p_value:.3g}"),
+                severity=severity(relative_change=d.relative_change, per_week=per_week),
+                impact=Impact(currency=ctx.settings.money.currency, per_week=round(per_week, 2)),
+                visits=d.visits,
+            )
+        )
+    found.sort(key=lambda b: -b.impact.per_week)
+    return {"as_of": as_of, "breakdowns": found, "series_tested": len(detections)}

@@ -1,0 +1,48 @@
+"""Run one investigation over the warehouse: the body of `journeyops scan`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel
+
+from agent.context import RunContext
+from agent.graph import build_investigation_graph
+from agent.state import InvestigationState
+from tools.findings import ScanResult
+
+
+class ScanOutcome(BaseModel):
+    """The scan contract plus what the run filed."""
+
+    result: ScanResult
+    series_tested: int
+    proposed: list[str]
+    existing: list[str]
+
+
+def run_scan(
+    ctx: RunContext,
+    *,
+    as_of: dt.date | None = None,
+    journey: str | None = None,
+    stage: str | None = None,
+    metric: str | None = None,
+    propose: bool = True,
+) -> ScanOutcome:
+    """Detect, localize, explain and recommend; file proposals unless `propose` is off."""
+    graph = build_investigation_graph(propose=propose)
+    initial = InvestigationState(as_of=as_of, journey=journey, stage=stage, metric=metric)
+    raw = graph.invoke(initial, context=ctx)
+    state = InvestigationState.model_validate(raw)
+    result = ScanResult(
+        as_of=state.as_of or as_of or dt.date.today(),
+        breakdowns=state.breakdowns,
+        notices=state.notices,
+    )
+    return ScanOutcome(
+        result=result,
+        series_tested=state.series_tested,
+        proposed=state.proposed,
+        existing=state.existing,
+    )

@@ -1,0 +1,159 @@
+"""Cause analysis of a breakdown: split the change into rate and mix, localize, classify.
+
+The leaves come from the warehouse (one row per period and combination of dimension
+values). The expected numerator of a leaf is its own baseline rate applied to its current
+volume, so the localizer sees only rate changes; what the leaf rates cannot explain is a
+mix shift (traffic moved toward segments that always did worse), which is a real change
+in the total but not a broken stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from tools.findings import Cause, CauseKind
+from tools.localize import format_element, localize
+from tools.metrics import MetricDef
+
+# Pseudo-visits that pull a thin leaf's baseline rate toward the stage's rate.
+_SHRINK = 5.0
+# A segment whose probe columns went missing this much more often is a tracking gap.
+_MISSING_JUMP = 0.3
+# A segment whose rate collapsed to this fraction of its baseline looks like lost events.
+_COLLAPSE = 0.1
+
+
+def analyse_causes(
+    cells: pd.DataFrame,
+    dims: Sequence[str],
+    *,
+    metric: MetricDef,
+    baseline_weeks: int,
+    max_attributes: int = 3,
+    max_elements: int = 3,
+) -> list[Cause]:
+    """Return the causes of a change between the `baseline` and `current` periods.
+
+    `cells` has columns period, *dims, visits, num, den, missing (store.warehouse.leaf_cells).
+    An empty list means no localized cause.
+    """
+    leaves = _pivot(cells, list(dims))
+    den_c, den_b = leaves["den_c"].sum(), leaves["den_b"].sum()
+    if den_c <= 0 or den_b <= 0 or not dims:
+        return []
+    rate_b = leaves["num_b"].sum() / den_b
+    rate_c = leaves["num_c"].sum() / den_c
+    leaf_rate = (leaves["num_b"] + _SHRINK * rate_b) / (leaves["den_b"] + _SHRINK)
+    leaves["num_exp"] = leaves["den_c"] * leaf_rate
+    total = rate_c - rate_b
+    rate_effect = (leaves["num_c"].sum() - leaves["num_exp"].sum()) / den_c
+    mix_effect = leaves["num_exp"].sum() / den_c - rate_b
+    if total != 0 and mix_effect / total >= 0.5 and abs(rate_effect) < 0.5 * abs(total):
+        mix = _mix_cause(leaves, list(dims), metric=metric, total=total, weeks=baseline_weeks)
+        return [mix] if mix is not None else []
+    frame = leaves[[*dims]].copy()
+    frame["num"], frame["num_exp"] = leaves["num_c"], leaves["num_exp"]
+    frame["den"], frame["den_exp"] = leaves["den_c"], leaves["den_c"]
+    found = localize(
+        frame, list(dims), ratio=True, max_attributes=max_attributes, max_elements=max_elements
+    )
+    causes = []
+    for element in found.elements:
+        mask = np.ones(len(leaves), dtype=bool)
+        for dim, value in element.segment.items():
+            mask &= (leaves[dim] == value).to_numpy()
+        seg = leaves[mask]
+        causes.append(
+            _rate_cause(seg, element.segment, share=element.explained_share, weeks=baseline_weeks)
+        )
+    return causes
+
+
+def _pivot(cells: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
+    values = ["visits", "num", "den", "missing"]
+    parts = []
+    for period, suffix in (("current", "_c"), ("baseline", "_b")):
+        part = cells[cells["period"] == period].groupby(dims, as_index=True)[values].sum()
+        parts.append(part.add_suffix(suffix))
+    leaves = parts[0].join(parts[1], how="outer").fillna(0.0).reset_index()
+    for dim in dims:
+        leaves[dim] = leaves[dim].astype(str)
+    return leaves
+
+
+def _rate_cause(seg: pd.DataFrame, segment: dict[str, str], *, share: float, weeks: int) -> Cause:
+    vis_c, vis_b = float(seg["visits_c"].sum()), float(seg["visits_b"].sum())
+    rate_c = _ratio(seg["num_c"].sum(), seg["den_c"].sum())
+    rate_b = _ratio(seg["num_b"].sum(), seg["den_b"].sum())
+    miss_c = _ratio(seg["missing_c"].sum(), vis_c) or 0.0
+    miss_b = _ratio(seg["missing_b"].sum(), vis_b) or 0.0
+    kind: CauseKind = "rate_change"
+    note = ""
+    if miss_c - miss_b >= _MISSING_JUMP:
+        kind = "tracking_gap"
+        note = f"measurements missing on {miss_c:.0%} of visits (baseline {miss_b:.0%})"
+    elif rate_b and rate_c is not None and rate_b > 0 and abs(rate_c) <= _COLLAPSE * abs(rate_b):
+        kind = "tracking_gap"
+        note = "the metric collapsed to near zero: success events are likely not recorded"
+    elif vis_b > 0 and vis_c < 0.2 * vis_b / max(weeks, 1):
+        kind = "tracking_gap"
+        note = "visits fell by more than 80%: events are likely missing"
+    return Cause(
+        segment=segment,
+        kind=kind,
+        explained_share=round(float(share), 4),
+        baseline=rate_b,
+        current=rate_c,
+        visits=vis_c,
+        baseline_visits=round(vis_b / max(weeks, 1), 1),
+        note=note,
+    )
+
+
+def _mix_cause(
+    leaves: pd.DataFrame, dims: list[str], *, metric: MetricDef, total: float, weeks: int
+) -> Cause | None:
+    """Name the segment whose growing share of traffic pulled the total down."""
+    den_c, den_b = leaves["den_c"].sum(), leaves["den_b"].sum()
+    rate_b = leaves["num_b"].sum() / den_b
+    best: tuple[float, str, str] | None = None
+    for dim in dims:
+        g = leaves.groupby(dim)[["den_c", "den_b", "num_b"]].sum()
+        share_c, share_b = g["den_c"] / den_c, g["den_b"] / den_b
+        seg_rate = g["num_b"] / g["den_b"].where(g["den_b"] > 0)
+        contrib = ((share_c - share_b) * (seg_rate.fillna(rate_b) - rate_b)).fillna(0.0)
+        harmful = contrib[(contrib * total > 0) & (share_c > share_b)]
+        if harmful.empty:
+            continue
+        value = str(harmful.abs().idxmax())
+        score = float(abs(harmful[value]))
+        if best is None or score > best[0]:
+            best = (score, dim, value)
+    if best is None:
+        return None
+    score, dim, value = best
+    seg = leaves[leaves[dim] == value]
+    share_c = float(seg["den_c"].sum() / den_c)
+    share_b = float(seg["den_b"].sum() / den_b)
+    rate_seg_b = _ratio(seg["num_b"].sum(), seg["den_b"].sum())
+    rate_seg_c = _ratio(seg["num_c"].sum(), seg["den_c"].sum())
+    return Cause(
+        segment={dim: value},
+        kind="mix_shift",
+        explained_share=round(min(score / abs(total), 1.5), 4),
+        baseline=rate_seg_b,
+        current=rate_seg_c,
+        visits=float(seg["visits_c"].sum()),
+        baseline_visits=round(float(seg["visits_b"].sum()) / max(weeks, 1), 1),
+        note=(
+            f"share of {metric.label.lower()} volume rose from {share_b:.0%} to {share_c:.0%}; "
+            f"{format_element({dim: value})} always does worse than the rest"
+        ),
+    )
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return float(num) / float(den) if den else None
