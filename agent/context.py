@@ -6,13 +6,16 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.config import Settings
 from agent.workspace import Workspace
-from store.insights import InsightStore
-from store.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from store.insights import InsightStore
+    from store.warehouse import Warehouse
 
 
 def _utcnow() -> dt.datetime:
@@ -45,6 +48,7 @@ def store_url(settings: Settings, workspace: Workspace) -> str:
 def open_insights(settings: Settings, workspace: Workspace) -> InsightStore:
     """Open the insight store (embedded Chroma, or a Chroma server when configured)."""
     from store.embedding import make_embedder
+    from store.insights import InsightStore
 
     path: Path | None = None if settings.insights.url else workspace.chroma_dir
     return InsightStore.open(
@@ -57,6 +61,7 @@ def build_context(
 ) -> RunContext:
     """Open the warehouse, the SQL store (migrated) and the insight store."""
     from store.db import make_engine, migrate, session_factory
+    from store.warehouse import Warehouse
 
     engine = make_engine(store_url(settings, workspace))
     migrate(engine)
