@@ -10,13 +10,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from store.errors import InputError
 
 from agent.cli_actions import actions_app, pending_actions
 from agent.cli_data import ingest_app, journeys_app
-from agent.cli_eval import eval_app
 from agent.cli_env import CliEnv, env
+from agent.cli_eval import eval_app
 from agent.config import ConfigError
-from store.errors import InputError
 
 app = typer.Typer(
     help="journeyops: find why customer journeys break and file governed fixes.",
@@ -36,7 +36,9 @@ def _root(
     ctx: typer.Context,
     home: Annotated[
         Path | None,
-        typer.Option("--home", envvar="JOURNEYOPS_HOME", help="Workspace folder (default ./.journeyops)."),
+        typer.Option(
+            "--home", envvar="JOURNEYOPS_HOME", help="Workspace folder (default ./.journeyops)."
+        ),
     ] = None,
     config: Annotated[
         Path | None,
@@ -53,7 +55,9 @@ def scan(
         str | None, typer.Option("--as-of", help="Last day of the window (default: newest data).")
     ] = None,
     journey: Annotated[str | None, typer.Option(help="Only this journey.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the scan contract as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the scan contract as JSON.")
+    ] = False,
     propose: Annotated[bool, typer.Option(help="File recommended actions for approval.")] = True,
 ) -> None:
     """Scan every journey: detect, localize, explain, recommend and file proposals."""
@@ -67,7 +71,9 @@ def scan(
     outcome = run_scan(run, as_of=day, journey=journey, propose=propose)
     pending = pending_actions(run)
     report = e.workspace.reports_dir / f"scan-{outcome.result.as_of}.md"
-    report.write_text(render_markdown(outcome.result, e.settings.metrics, pending), encoding="utf-8")
+    report.write_text(
+        render_markdown(outcome.result, e.settings.metrics, pending), encoding="utf-8"
+    )
     if as_json:
         sys.stdout.write(outcome.result.model_dump_json(indent=2) + "\n")
         return
@@ -117,3 +123,7 @@ def main() -> None:
 
 def _dump(data: object) -> str:
     return json.dumps(data, indent=2, default=str)
+
+
+if __name__ == "__main__":
+    main()

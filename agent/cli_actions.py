@@ -27,7 +27,15 @@ def pending_actions(run: RunContext) -> list[dict[str, object]]:
 
 
 def _row(a: object) -> dict[str, object]:
-    keys = ("id", "journey_id", "playbook", "title", "status", "expected_value_per_week", "workflow")
+    keys = (
+        "id",
+        "journey_id",
+        "playbook",
+        "title",
+        "status",
+        "expected_value_per_week",
+        "workflow",
+    )
     return {k: getattr(a, k) for k in keys}
 
 
@@ -47,13 +55,20 @@ def actions_list(
     with run.sessions() as session:
         for a in list_actions(session, status=status, journey_id=journey):
             table.add_row(
-                a.id, a.journey_id, a.playbook, f"{a.expected_value_per_week:,.0f}", a.status, a.proposed_by
+                a.id,
+                a.journey_id,
+                a.playbook,
+                f"{a.expected_value_per_week:,.0f}",
+                a.status,
+                a.proposed_by,
             )
     console.print(table)
 
 
 @actions_app.command("show")
-def actions_show(ctx: typer.Context, action_id: Annotated[str, typer.Argument(help="Action id.")]) -> None:
+def actions_show(
+    ctx: typer.Context, action_id: Annotated[str, typer.Argument(help="Action id.")]
+) -> None:
     """Show an action: the exact payload a workflow would receive, and every decision."""
     from store.actions import decisions_for, get_action
 
@@ -63,7 +78,9 @@ def actions_show(ctx: typer.Context, action_id: Annotated[str, typer.Argument(he
         if a is None:
             err_console.print(f"error: no action {action_id!r}")
             raise typer.Exit(2)
-        console.print(f"[bold]{a.id}[/bold] v{a.version} · {a.status} · {a.journey_id} · {a.playbook}")
+        console.print(
+            f"[bold]{a.id}[/bold] v{a.version} · {a.status} · {a.journey_id} · {a.playbook}"
+        )
         console.print(Text(a.title))
         console.print(f"workflow target: {a.workflow} · payload sha256 {a.payload_sha256[:16]}…")
         console.print(Text(json.dumps(a.payload, indent=2, ensure_ascii=False)))
@@ -71,14 +88,25 @@ def actions_show(ctx: typer.Context, action_id: Annotated[str, typer.Argument(he
             console.print(Text(f"{d.decided_at:%Y-%m-%d %H:%M} {d.user} {d.decision}: {d.reason}"))
 
 
-def _decide(ctx: typer.Context, action_id: str, user: str, reason: str, decision: Literal["approve", "reject"]) -> None:
+def _decide(
+    ctx: typer.Context,
+    action_id: str,
+    user: str,
+    reason: str,
+    decision: Literal["approve", "reject"],
+) -> None:
     from store.actions import DecisionRefused, decide
 
     run = env(ctx).context(with_insights=False)
     try:
         with run.sessions.begin() as session:
             outcome = decide(
-                session, action_id=action_id, user=user, decision=decision, reason=reason, now=run.clock()
+                session,
+                action_id=action_id,
+                user=user,
+                decision=decision,
+                reason=reason,
+                now=run.clock(),
             )
     except DecisionRefused as exc:
         err_console.print(f"[bold red]refused:[/bold red] {exc}", highlight=False)

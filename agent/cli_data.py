@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from agent.cli_env import env
 
-journeys_app = typer.Typer(help="Journey definitions: stages, owners and councils.", no_args_is_help=True)
-ingest_app = typer.Typer(help="Load events into the warehouse and insights into the insight store.", no_args_is_help=True)
+journeys_app = typer.Typer(
+    help="Journey definitions: stages, owners and councils.", no_args_is_help=True
+)
+ingest_app = typer.Typer(
+    help="Load events into the warehouse and insights into the insight store.", no_args_is_help=True
+)
 console = Console()
+
+
+def _tracker(progress: Progress, task: TaskID) -> Callable[[int, int], None]:
+    def update(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    return update
 
 
 def _progress() -> Progress:
@@ -84,22 +103,25 @@ def ingest_events(
             report = run.warehouse.ingest_events(
                 file,
                 known_stages=known,
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
+                progress=_tracker(progress, task),
             )
         if report.already_ingested:
             console.print(f"{file}: already ingested, nothing to do")
             continue
         rate = report.rows / max(report.seconds, 1e-9)
-        console.print(f"{file}: {report.rows:,} events in {report.seconds:.1f} s ({rate:,.0f} rows/s)")
+        console.print(
+            f"{file}: {report.rows:,} events in {report.seconds:.1f} s ({rate:,.0f} rows/s)"
+        )
         funnels = run.warehouse.journeys()
         with run.sessions.begin() as session:
             for journey in report.journeys:
                 if journey not in known and register_inferred(
                     session, journey_id=journey, stages=funnels.get(journey, [])
                 ):
+                    stages = " → ".join(funnels.get(journey, []))
                     console.print(
-                        f"[yellow]notice:[/yellow] journey '{journey}' is not declared; registered it "
-                        f"with stages inferred from the data: {' → '.join(funnels.get(journey, []))}. "
+                        f"[yellow]notice:[/yellow] journey '{journey}' is not declared; "
+                        f"registered it with stages inferred from the data: {stages}. "
                         "Declare it in a journeys file to set its owner and council."
                     )
 
@@ -116,7 +138,8 @@ def ingest_insights(
         with _progress() as progress:
             task = progress.add_task(f"Embedding {file.name}", total=None)
             report = run.insights.ingest(
-                file, progress=lambda done, total: progress.update(task, completed=done, total=total)
+                file,
+                progress=_tracker(progress, task),
             )
         console.print(
             f"{file}: {report.rows:,} insights, {report.added:,} new, "

@@ -40,7 +40,9 @@ class CliEnv:
     ) -> RunContext:
         """Return the run context (opening the stores once per process)."""
         if self._context is None:
-            self._context = build_context(self.settings, self.workspace, with_insights=with_insights)
+            self._context = build_context(
+                self.settings, self.workspace, with_insights=with_insights
+            )
         if status is not None:
             self._context.status = status
         return self._context

@@ -27,6 +27,8 @@ def rca_bench(
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Localizing benchmark cases", total=None)
         report = run_bench(
-            folder, out=out, progress=lambda done, total: progress.update(task, completed=done, total=total)
+            folder,
+            out=out,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
     console.print(render_bench(report))

@@ -6,7 +6,8 @@ from langgraph.runtime import Runtime
 
 from agent.context import RunContext
 from agent.state import InvestigationState
-from tools.detect import DetectionParams, Periods, detect_breakdowns as run_detection, periods_for
+from tools.detect import DetectionParams, Periods, periods_for
+from tools.detect import detect_breakdowns as run_detection
 from tools.findings import Breakdown, Impact, Window, breakdown_id
 from tools.impact import severity, weekly_impact
 
@@ -27,7 +28,10 @@ def detect_breakdowns(state: InvestigationState, runtime: Runtime[RunContext]) -
     ctx = runtime.context
     span = ctx.warehouse.date_range()
     if span is None:
-        return {"breakdowns": [], "notices": ["The warehouse holds no events yet: run `journeyops ingest events FILE`."]}
+        return {
+            "breakdowns": [],
+            "notices": ["The warehouse holds no events yet: run `journeyops ingest events FILE`."],
+        }
     as_of = state.as_of or span[1]
     params = detection_params(ctx)
     periods = periods_for(as_of, params)

@@ -28,7 +28,9 @@ def hypotheses_for(bd: Breakdown, metric: MetricDef) -> list[Hypothesis]:
     return [_hypothesis(bd, metric, cause, primary=i == 0) for i, cause in enumerate(causes)]
 
 
-def _hypothesis(bd: Breakdown, metric: MetricDef, cause: Cause | None, *, primary: bool) -> Hypothesis:
+def _hypothesis(
+    bd: Breakdown, metric: MetricDef, cause: Cause | None, *, primary: bool
+) -> Hypothesis:
     quotes = bd.quotes[:2] if primary and cause is not None and cause.kind == "rate_change" else []
     statement = render(
         "hypothesis.md",

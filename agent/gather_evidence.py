@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from langgraph.runtime import Runtime
+from tools.insights import evidence_for_breakdown, theme_surges
 
 from agent.context import RunContext
 from agent.detect_breakdowns import run_periods
 from agent.state import InvestigationState
 from tools.findings import Breakdown, Quote, Theme
-from tools.insights import evidence_for_breakdown, theme_surges
 
 
 def gather_evidence(state: InvestigationState, runtime: Runtime[RunContext]) -> dict[str, object]:
@@ -41,7 +41,9 @@ def gather_evidence(state: InvestigationState, runtime: Runtime[RunContext]) -> 
             window=(bd.window.start, bd.window.end),
             baseline=baseline,
         )
-        quotes = [Quote(id=h.id, text=h.text, source=h.source, ts=h.ts, score=h.score) for h in hits]
+        quotes = [
+            Quote(id=h.id, text=h.text, source=h.source, ts=h.ts, score=h.score) for h in hits
+        ]
         themes = [
             Theme(
                 label=t.label,

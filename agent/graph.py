@@ -19,10 +19,12 @@ from agent.state import InvestigationState
 
 def route_after_detect(state: InvestigationState) -> Literal["localize_causes", "__end__"]:
     """Stop early when nothing broke: an empty scan is a valid, common answer."""
-    return "localize_causes" if state.breakdowns else END
+    return "localize_causes" if state.breakdowns else "__end__"
 
 
-def build_investigation_graph(*, propose: bool = True) -> CompiledStateGraph[InvestigationState, RunContext, InvestigationState, InvestigationState]:
+def build_investigation_graph(
+    *, propose: bool = True
+) -> CompiledStateGraph[InvestigationState, RunContext, InvestigationState, InvestigationState]:
     """Detect → localize → gather evidence → hypothesize → recommend → propose."""
     graph = StateGraph(InvestigationState, context_schema=RunContext)
     graph.add_node("detect_breakdowns", detect_breakdowns)

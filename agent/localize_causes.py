@@ -28,7 +28,9 @@ def localize_causes(state: InvestigationState, runtime: Runtime[RunContext]) -> 
             journey=bd.journey, stage=bd.stage, dims=dims_all, start=periods.start, end=periods.end
         )
         dims = [
-            d for d in dims_all if 1 < counts.get(d, 0) <= settings.warehouse.max_dimension_cardinality
+            d
+            for d in dims_all
+            if 1 < counts.get(d, 0) <= settings.warehouse.max_dimension_cardinality
         ]
         metric = settings.metrics[bd.metric]
         cells = ctx.warehouse.leaf_cells(

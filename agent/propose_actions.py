@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 from langgraph.runtime import Runtime
+from store.actions import propose_action, save_breakdown
 
 from agent.context import RunContext
 from agent.state import InvestigationState
-from store.actions import propose_action, save_breakdown
 from tools.findings import Breakdown, Recommendation, action_id
 
 

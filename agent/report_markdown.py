@@ -31,7 +31,10 @@ def render_markdown(
         lines += _breakdown(bd, metrics[bd.metric])
     lines += ["## Actions waiting for council approval", ""]
     if pending:
-        lines += ["| action | journey | playbook | expected value / week | status |", "|---|---|---|---|---|"]
+        lines += [
+            "| action | journey | playbook | expected value / week | status |",
+            "|---|---|---|---|---|",
+        ]
         for a in pending:
             lines.append(
                 f"| `{a['id']}` | {a['journey_id']} | {a['playbook']} | "
@@ -58,7 +61,10 @@ def _breakdown(bd: Breakdown, metric: MetricDef) -> list[str]:
         "",
     ]
     if bd.causes:
-        lines += ["| segment | kind | before → now | visits | share of change |", "|---|---|---|---|---|"]
+        lines += [
+            "| segment | kind | before → now | visits | share of change |",
+            "|---|---|---|---|---|",
+        ]
         for c in bd.causes:
             lines.append(
                 f"| {format_segment(c.segment)} | {c.kind} | {format_value(metric, c.baseline)} → "
@@ -83,10 +89,17 @@ def _breakdown(bd: Breakdown, metric: MetricDef) -> list[str]:
                 f"- {quote_inert(t.label)}: {t.count} vs {t.baseline_count} in baseline "
                 f"(lift {t.lift:.1f}×)"
             )
-    lines += ["", "### Ranked fixes", "", "| # | fix | expected value / week | effort | action |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "### Ranked fixes",
+        "",
+        "| # | fix | expected value / week | effort | action |",
+        "|---|---|---|---|---|",
+    ]
     for r in bd.recommendations:
         lines.append(
-            f"| {r.rank} | {r.title} | {format_money(r.expected_value_per_week, bd.impact.currency)} "
+            f"| {r.rank} | {r.title} "
+            f"| {format_money(r.expected_value_per_week, bd.impact.currency)} "
             f"| {r.effort} | `{r.action_id or '-'}` |"
         )
     return [*lines, ""]

@@ -46,7 +46,9 @@ def print_report(
 
 def _breakdown_panel(bd: Breakdown, metric: MetricDef) -> Panel:
     head = Text()
-    head.append(f"{format_value(metric, bd.baseline)} expected → {format_value(metric, bd.current)}")
+    head.append(
+        f"{format_value(metric, bd.baseline)} expected → {format_value(metric, bd.current)}"
+    )
     head.append(f"   {bd.visits:,.0f} visits   p={bd.p_value:.2g}   ")
     head.append(f"{format_money(bd.impact.per_week, bd.impact.currency)}/week", style="bold")
     causes = Table(box=None, show_header=True, header_style="bold")
@@ -66,10 +68,14 @@ def _breakdown_panel(bd: Breakdown, metric: MetricDef) -> Panel:
     for h in bd.hypotheses[:1]:
         parts.append(Text(f"Hypothesis ({h.confidence:.0%}): ", style="bold") + Text(h.statement))
     for q in bd.quotes[:3]:
-        parts.append(Text(f"  customer quote {q.id} (untrusted): ", style="dim") + Text(q.text[:200]))
+        parts.append(
+            Text(f"  customer quote {q.id} (untrusted): ", style="dim") + Text(q.text[:200])
+        )
     for t in bd.themes[:2]:
         parts.append(
-            Text(f"  surging theme: {t.label} — {t.count} vs {t.baseline_count} (lift {t.lift:.1f}×)")
+            Text(
+                f"  surging theme: {t.label} — {t.count} vs {t.baseline_count} (lift {t.lift:.1f}×)"
+            )
         )
     fixes = Table(box=None, show_header=True, header_style="bold")
     for col in ("#", "fix", "value / week", "effort", "action"):

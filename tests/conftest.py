@@ -6,8 +6,7 @@ import os
 
 import pytest
 
-from agent.config import Settings, load_settings
-from agent.config import DEFAULT_CONFIG
+from agent.config import DEFAULT_CONFIG, Settings, load_settings
 
 
 @pytest.fixture(scope="session")

@@ -75,7 +75,9 @@ def periods_for(as_of: dt.date, params: DetectionParams) -> Periods:
         for d in window
         if d - dt.timedelta(weeks=k) not in holidays
     ]
-    return Periods(window=[d for d in window if d not in holidays] or window, baseline=sorted(baseline))
+    return Periods(
+        window=[d for d in window if d not in holidays] or window, baseline=sorted(baseline)
+    )
 
 
 def detect_breakdowns(

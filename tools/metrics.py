@@ -45,7 +45,7 @@ class Term(BaseModel):
         if m["count"]:
             return cls(kind="count", column=m["count"])
         if m["wcol"]:
-            return cls(kind="where", column=m["wcol"], op=m["op"], threshold=float(m["thr"]))  # type: ignore[arg-type]
+            return cls(kind="where", column=m["wcol"], op=m["op"], threshold=float(m["thr"]))
         return cls(kind="sum", column=m["sum"])
 
     @property
@@ -79,7 +79,8 @@ class MetricDef(BaseModel):
     )
     unit_value_column: str | None = Field(
         default=None,
-        description="Column whose mean per visit gives the money per unit of change (e.g. order value).",
+        description="Column whose mean per visit gives the money per unit of change "
+        "(e.g. order value).",
     )
     min_effect: float = Field(
         default=0.0, ge=0, description="Smallest absolute change worth reporting, in metric units."

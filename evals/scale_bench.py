@@ -1,0 +1,161 @@
+"""Speed at scale: a full scan of N events against one DuckDB CUBE pass and pandas.
+
+Each timed phase runs in its own process so its peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel
+
+_DIMS = ["channel", "device", "region", "app_version", "segment", "plan"]
+
+
+class ScaleReport(BaseModel):
+    """The `journeyops eval bench --json` contract."""
+
+    events: int
+    ingest_s: float
+    scan_s: float
+    floor_s: float
+    pandas_s: float
+    ratio_vs_floor: float
+    peak_rss_mb: float
+    breakdowns: int
+
+
+def run_scale_bench(
+    *, events: int, workdir: Path | None = None, status: Callable[[str], None] = lambda _m: None
+) -> ScaleReport:
+    """Generate `events` events, ingest them, then time the scan, the floor and pandas."""
+    with tempfile.TemporaryDirectory(prefix="journeyops-bench-") as tmp:
+        root = workdir or Path(tmp)
+        data, home = root / "data", root / "home"
+        status(f"Generating {events:,} events …")
+        _cli(home, "demo-data", "--out", str(data), "--scale", f"{events / 1_000_000:.3f}")
+        _cli(home, "journeys", "load", str(data / "journeys.toml"))
+        status("Ingesting …")
+        t0 = time.perf_counter()
+        _cli(home, "ingest", "events", str(data / "events.parquet"))
+        ingest_s = time.perf_counter() - t0
+        status("Timing a full scan …")
+        scan_s, scan_rss, out = _timed(
+            [
+                sys.executable,
+                "-m",
+                "agent.cli",
+                "--home",
+                str(home),
+                "scan",
+                "--json",
+                "--no-propose",
+            ]
+        )
+        breakdowns = len(json.loads(out)["breakdowns"])
+        warehouse = home / "warehouse.duckdb"
+        status("Timing the DuckDB CUBE floor …")
+        floor_s, _, _ = _timed([sys.executable, "-m", "evals.scale_bench", "floor", str(warehouse)])
+        status("Timing the same aggregation in pandas …")
+        pandas_s, _, _ = _timed(
+            [sys.executable, "-m", "evals.scale_bench", "pandas", str(warehouse)]
+        )
+        n = _count(warehouse)
+    return ScaleReport(
+        events=n,
+        ingest_s=round(ingest_s, 2),
+        scan_s=round(scan_s, 2),
+        floor_s=round(floor_s, 2),
+        pandas_s=round(pandas_s, 2),
+        ratio_vs_floor=round(scan_s / max(floor_s, 1e-9), 2),
+        peak_rss_mb=round(scan_rss, 1),
+        breakdowns=breakdowns,
+    )
+
+
+def _cli(home: Path, *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "agent.cli", "--home", str(home), *args],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def _timed(cmd: list[str]) -> tuple[float, float, str]:
+    """Run `cmd`; return wall seconds, the peak RSS of that process alone in MB, its stdout."""
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=os.environ.copy())
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed with exit code {proc.returncode}")
+        out.seek(0)
+        return seconds, usage.ru_maxrss / 1024.0, out.read()
+
+
+def _dims(con: object) -> list[str]:
+    import duckdb
+
+    assert isinstance(con, duckdb.DuckDBPyConnection)
+    cols = {r[0] for r in con.execute("DESCRIBE events").fetchall()}
+    return [d for d in _DIMS if d in cols]
+
+
+def _count(warehouse: Path) -> int:
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        row = con.execute("SELECT count(*) FROM events").fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        con.close()
+
+
+def floor(warehouse: Path) -> None:
+    """One DuckDB pass: journey × stage × CUBE(dimensions) with the sums a scan needs."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    dims = ", ".join(_dims(con))
+    con.execute(
+        f"SELECT journey, stage, {dims}, count(*), sum(completed), sum(duration_s), "
+        "count(duration_s) "
+        f"FROM events GROUP BY journey, stage, CUBE({dims})"
+    ).fetchall()
+    con.close()
+
+
+def pandas_pass(warehouse: Path) -> None:
+    """The same aggregation in pandas: every grouping set of the cube, one groupby each."""
+    from itertools import combinations
+
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    dims = _dims(con)
+    cols = ", ".join(["journey", "stage", *dims, "completed", "duration_s"])
+    frame = con.sql(f"SELECT {cols} FROM events").to_arrow_table().to_pandas()
+    con.close()
+    for size in range(len(dims) + 1):
+        for subset in combinations(dims, size):
+            frame.groupby(["journey", "stage", *subset], observed=True, dropna=False).agg(
+                visits=("completed", "size"),
+                completed=("completed", "sum"),
+                duration=("duration_s", "sum"),
+                measured=("duration_s", "count"),
+            )
+
+
+if __name__ == "__main__":
+    phase, path = sys.argv[1], Path(sys.argv[2])
+    {"floor": floor, "pandas": pandas_pass}[phase](path)
