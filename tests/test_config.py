@@ -8,7 +8,15 @@ import pytest
 
 from agent.config import DEFAULT_CONFIG, ConfigError, Settings, load_settings
 
-CATALOG = {"conversion", "duration", "csat", "nps", "repeat_contact_rate", "transfer_rate", "cost_to_serve"}
+CATALOG = {
+    "conversion",
+    "duration",
+    "csat",
+    "nps",
+    "repeat_contact_rate",
+    "transfer_rate",
+    "cost_to_serve",
+}
 
 
 def test_shipped_config_loads_with_the_default_catalog(settings: Settings) -> None:
@@ -20,14 +28,16 @@ def test_shipped_config_loads_with_the_default_catalog(settings: Settings) -> No
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ('window_days = 7', 'window_days = "seven"', "detection.window_days"),
+        ("window_days = 7", 'window_days = "seven"', "detection.window_days"),
         ('numerator = "completed"', 'numerator = "completed +"', "metrics.conversion.numerator"),
         ('provider = "offline"', 'provider = "magic"', "llm.provider"),
         ('workflow = "engineering"', 'workflow = "nowhere"', "unknown workflow 'nowhere'"),
         ("[money]", "[money]\nsurprise = 1", "money.surprise"),
     ],
 )
-def test_broken_config_names_the_key_path(tmp_path: Path, old: str, new: str, expected: str) -> None:
+def test_broken_config_names_the_key_path(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
     text = DEFAULT_CONFIG.read_text(encoding="utf-8").replace(old, new, 1)
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")

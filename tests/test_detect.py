@@ -13,18 +13,36 @@ from tools.metrics import MetricDef
 
 AS_OF = dt.date(2026, 3, 31)
 CONVERSION = MetricDef(
-    name="conversion", label="Conversion", numerator="completed", denominator="visits",  # type: ignore[arg-type]
-    direction="higher", unit="rate", unit_value=50.0, min_effect=0.01,
+    name="conversion",
+    label="Conversion",
+    numerator="completed",
+    denominator="visits",  # type: ignore[arg-type]
+    direction="higher",
+    unit="rate",
+    unit_value=50.0,
+    min_effect=0.01,
 )
 DURATION = MetricDef(
-    name="duration", label="Time", numerator="duration_s", denominator="count:duration_s",  # type: ignore[arg-type]
-    direction="lower", unit="seconds", unit_value=0.01, min_effect=30.0,
+    name="duration",
+    label="Time",
+    numerator="duration_s",
+    denominator="count:duration_s",  # type: ignore[arg-type]
+    direction="lower",
+    unit="seconds",
+    unit_value=0.01,
+    min_effect=30.0,
 )
 
 
 def _series(
-    *, visits: int, rate: float, drop: float = 0.0, weekend_rate: float | None = None,
-    weekend_share: float = 1.0, seed: int = 1, stage: str = "payment",
+    *,
+    visits: int,
+    rate: float,
+    drop: float = 0.0,
+    weekend_rate: float | None = None,
+    weekend_share: float = 1.0,
+    seed: int = 1,
+    stage: str = "payment",
 ) -> pd.DataFrame:
     """Binomial daily conversion over 35 days; the last 7 days' rate falls by `drop`."""
     rng = np.random.default_rng(seed)
@@ -37,15 +55,32 @@ def _series(
         if i >= 28:
             p -= drop
         k = int(rng.binomial(n, p))
-        rows.append({"journey": "checkout", "stage": stage, "day": day, "visits": n,
-                     "conversion__num": k, "conversion__num2": k, "conversion__den": n})
+        rows.append(
+            {
+                "journey": "checkout",
+                "stage": stage,
+                "day": day,
+                "visits": n,
+                "conversion__num": k,
+                "conversion__num2": k,
+                "conversion__den": n,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 CASES = [
     # name, frame kwargs, flagged?
-    ("two-point drop on 50 visits a day is noise", {"visits": 50, "rate": 0.8, "drop": 0.02}, False),
-    ("two-point drop on 50,000 visits a day is real", {"visits": 50_000, "rate": 0.8, "drop": 0.02}, True),
+    (
+        "two-point drop on 50 visits a day is noise",
+        {"visits": 50, "rate": 0.8, "drop": 0.02},
+        False,
+    ),
+    (
+        "two-point drop on 50,000 visits a day is real",
+        {"visits": 50_000, "rate": 0.8, "drop": 0.02},
+        True,
+    ),
     ("no change is never flagged", {"visits": 20_000, "rate": 0.8}, False),
     ("an improvement is not a breakdown", {"visits": 20_000, "rate": 0.7, "drop": -0.05}, False),
     ("big drop is flagged", {"visits": 2_000, "rate": 0.8, "drop": 0.15}, True),
@@ -54,7 +89,11 @@ CASES = [
         {"visits": 20_000, "rate": 0.8, "weekend_rate": 0.6, "weekend_share": 0.3},
         False,
     ),
-    ("drop smaller than the minimum effect is ignored", {"visits": 500_000, "rate": 0.8, "drop": 0.005}, False),
+    (
+        "drop smaller than the minimum effect is ignored",
+        {"visits": 500_000, "rate": 0.8, "drop": 0.005},
+        False,
+    ),
 ]
 
 
@@ -93,8 +132,17 @@ def test_lower_is_better_metric_flags_a_rise() -> None:
         n = 3_000
         mean = 1_800.0 if i < 28 else 2_400.0
         x = rng.normal(mean, 600.0, n)
-        rows.append({"journey": "claim", "stage": "assessment", "day": day, "visits": n,
-                     "duration__num": x.sum(), "duration__num2": (x * x).sum(), "duration__den": n})
+        rows.append(
+            {
+                "journey": "claim",
+                "stage": "assessment",
+                "day": day,
+                "visits": n,
+                "duration__num": x.sum(),
+                "duration__num2": (x * x).sum(),
+                "duration__den": n,
+            }
+        )
     params = DetectionParams()
     [result] = detect_breakdowns(pd.DataFrame(rows), [DURATION], periods_for(AS_OF, params), params)
     assert result.flagged

@@ -15,11 +15,23 @@ from tools.findings import Breakdown, Cause, Impact, Quote, Window
 
 def _bd(causes: list[Cause]) -> Breakdown:
     return Breakdown(
-        id="bd-1", journey="checkout", stage="payment", metric="conversion",
+        id="bd-1",
+        journey="checkout",
+        stage="payment",
+        metric="conversion",
         window=Window(start=dt.date(2026, 3, 25), end=dt.date(2026, 3, 31)),
-        baseline=0.82, current=0.71, p_value=1e-9, severity="high",
-        impact=Impact(currency="USD", per_week=48_200.0), visits=20_000, causes=causes,
-        quotes=[Quote(id="ins-000042", text="Card declined right after updating the app", source="ticket")],
+        baseline=0.82,
+        current=0.71,
+        p_value=1e-9,
+        severity="high",
+        impact=Impact(currency="USD", per_week=48_200.0),
+        visits=20_000,
+        causes=causes,
+        quotes=[
+            Quote(
+                id="ins-000042", text="Card declined right after updating the app", source="ticket"
+            )
+        ],
     )
 
 
@@ -34,12 +46,22 @@ def test_missing_variable_fails() -> None:
 
 @pytest.mark.parametrize(
     ("kind", "phrase"),
-    [("rate_change", "something changed for that segment"), ("mix_shift", "the mix of customers changed"),
-     ("tracking_gap", "tracking gap")],
+    [
+        ("rate_change", "something changed for that segment"),
+        ("mix_shift", "the mix of customers changed"),
+        ("tracking_gap", "tracking gap"),
+    ],
 )
 def test_hypothesis_cites_segment_numbers_and_words(settings, kind: str, phrase: str) -> None:  # type: ignore[no-untyped-def]
-    cause = Cause(segment={"channel": "app", "app_version": "5.2"}, kind=kind, explained_share=0.87,  # type: ignore[arg-type]
-                  baseline=0.81, current=0.45, visits=4_000, note="share rose from 10% to 45%")
+    cause = Cause(
+        segment={"channel": "app", "app_version": "5.2"},
+        kind=kind,
+        explained_share=0.87,  # type: ignore[arg-type]
+        baseline=0.81,
+        current=0.45,
+        visits=4_000,
+        note="share rose from 10% to 45%",
+    )
     [h, *_] = hypotheses_for(_bd([cause]), settings.metrics["conversion"])
     assert phrase in h.statement
     assert "82.0%" in h.statement and "71.0%" in h.statement

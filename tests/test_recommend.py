@@ -19,10 +19,17 @@ def _breakdown(metric: str, kind: str | None, segment: dict[str, str] | None = N
         else []
     )
     return Breakdown(
-        id="bd-1", journey="checkout", stage="payment", metric=metric,
+        id="bd-1",
+        journey="checkout",
+        stage="payment",
+        metric=metric,
         window=Window(start=dt.date(2026, 3, 25), end=dt.date(2026, 3, 31)),
-        baseline=0.8, current=0.7, p_value=1e-9, severity="high",
-        impact=Impact(currency="USD", per_week=10_000.0), causes=causes,
+        baseline=0.8,
+        current=0.7,
+        p_value=1e-9,
+        severity="high",
+        impact=Impact(currency="USD", per_week=10_000.0),
+        causes=causes,
     )
 
 
@@ -63,7 +70,9 @@ def test_track_record_moves_a_playbook_down(settings: Settings) -> None:
 
 def test_weekly_impact_is_volume_times_change_times_unit_value(settings: Settings) -> None:
     metric = settings.metrics["conversion"]
-    loss = weekly_impact(metric=metric, expected=0.8, current=0.7, den=14_000, window_days=7, unit_value=50.0)
+    loss = weekly_impact(
+        metric=metric, expected=0.8, current=0.7, den=14_000, window_days=7, unit_value=50.0
+    )
     assert loss == pytest.approx(0.1 * 14_000 * 50.0)
     assert weekly_impact(metric=metric, expected=0.7, current=0.8, den=14_000, window_days=7) == 0.0
     assert severity(relative_change=-0.2, per_week=100.0) == "high"
