@@ -1,0 +1,131 @@
+"""Read an events file into a DuckDB staging table of VARCHAR columns, without pandas.
+
+DuckDB's native CSV and Parquet readers do the parsing; this module only fixes the column
+names and turns reader failures into `InputError`s that name the file and line.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from store.errors import InputError
+
+RAW = "__jo_raw"
+Run = Callable[[str], list[tuple[object, ...]]]
+
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_COLUMNS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def kind_of(path: Path) -> str:
+    """Return "csv" or "parquet" from the file name, or raise InputError."""
+    name = path.name.lower()
+    if name.endswith((".csv", ".csv.gz", ".csv.gzip")):
+        return "csv"
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    raise InputError(path.name, None, None, "unsupported file type: use .csv, .csv.gz or .parquet")
+
+
+def sql_string(value: str) -> str:
+    """Quote a Python string as a SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def normalize_names(file: str, names: list[str]) -> list[str]:
+    """Lower-case column names and turn spaces and dashes into underscores; check them."""
+    out: list[str] = []
+    for raw in names:
+        name = re.sub(r"[\s\-.]+", "_", raw.strip().lstrip("\ufeff").lower())
+        if not _NAME.match(name):
+            hint = " (is the file comma-separated?)" if ";" in raw or "\t" in raw else ""
+            raise InputError(file, 1, raw, f"column name must be letters, digits and '_'{hint}")
+        if name in out:
+            raise InputError(file, 1, raw, "duplicate column")
+        out.append(name)
+    return out
+
+
+def _csv_header(path: Path) -> list[str]:
+    opener = gzip.open if path.name.lower().endswith((".gz", ".gzip")) else open
+    try:
+        with opener(path, "rb") as fh:
+            first = fh.readline()
+    except OSError as exc:
+        raise InputError(path.name, None, None, f"cannot read file: {exc}") from exc
+    text = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
+    if not text.strip():
+        raise InputError(path.name, 1, None, "file is empty: expected a header row")
+    return next(csv.reader(io.StringIO(text)))
+
+
+def _reader_error(path: Path, exc: Exception) -> InputError:
+    orig = getattr(exc, "orig", None)  # SQLAlchemy wraps the driver's exception.
+    msg = str(orig if isinstance(orig, BaseException) else exc)
+    line_match = _CSV_LINE.search(msg)
+    line = int(line_match.group(1)) if line_match else None
+    cols = _COLUMNS.search(msg)
+    if cols:
+        reason = f"expected {cols.group(1)} fields, found {cols.group(2)} (ragged or truncated row)"
+    elif "unterminated quote" in msg:
+        reason = "value with an unterminated quote"
+    else:
+        head = msg.split("\n", 1)[0]
+        reason = re.sub(r"^[A-Za-z ]*Error: ", "", head).strip() or type(exc).__name__
+    return InputError(path.name, line, None, f"unreadable file: {reason}")
+
+
+def load_raw(run: Run, path: Path) -> list[str]:
+    """Create the temporary VARCHAR staging table from `path`; return its column names.
+
+    The staging table keeps file order, so its `rowid` is the 0-based data row number.
+    """
+    kind = kind_of(path)
+    src = sql_string(str(path))
+    run(f"DROP TABLE IF EXISTS {RAW}")
+    try:
+        if kind == "csv":
+            names = normalize_names(path.name, _csv_header(path))
+            struct = "{" + ", ".join(f"{sql_string(n)}: 'VARCHAR'" for n in names) + "}"
+            run(
+                f"CREATE TEMP TABLE {RAW} AS SELECT * FROM read_csv({src}, columns={struct}, "
+                "header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
+                "strict_mode=true, null_padding=false, parallel=true)"
+            )
+            return names
+        described = run(f"DESCRIBE SELECT * FROM read_parquet({src})")
+        raw_names = [str(r[0]) for r in described]
+        names = normalize_names(path.name, raw_names)
+        casts = ", ".join(
+            f"CAST({quote_ident(r)} AS VARCHAR) AS {quote_ident(n)}"
+            for r, n in zip(raw_names, names, strict=True)
+        )
+        run(f"CREATE TEMP TABLE {RAW} AS SELECT {casts} FROM read_parquet({src})")
+        return names
+    except InputError:
+        raise
+    except Exception as exc:  # DuckDB raises several unrelated classes for bad files.
+        if not _is_duckdb_error(exc):
+            raise
+        raise _reader_error(path, exc) from exc
+
+
+def _is_duckdb_error(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if type(seen).__module__.startswith(("duckdb", "_duckdb")):
+            return True
+        orig = getattr(seen, "orig", None)
+        seen = orig if isinstance(orig, BaseException) else seen.__cause__
+    return False

@@ -1,0 +1,47 @@
+"""Errors raised by the store for bad user input (events, insights, journeys files)."""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """A user-supplied file or value is invalid; names the file, position and field.
+
+    `line` is a text line number (CSV, JSONL, TOML); `row` is a 1-based record number for
+    formats without lines (Parquet). `str()` reads like a compiler message, e.g.
+    ``events.csv:17: field 'ts': not an ISO-8601 timestamp ('2026-13-01')``.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        line: int | None,
+        field: str | None,
+        reason: str,
+        *,
+        row: int | None = None,
+    ) -> None:
+        self.file = file
+        self.line = line
+        self.field = field
+        self.reason = reason
+        self.row = row
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        elif self.row is not None:
+            where = f"{where}: row {self.row}"
+        field = f" field '{self.field}':" if self.field is not None else ""
+        return f"{where}:{field} {self.reason}"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuild with the same arguments so the error survives pickling (e.g. xdist).
+        return (_rebuild, (self.file, self.line, self.field, self.reason, self.row))
+
+
+def _rebuild(
+    file: str, line: int | None, field: str | None, reason: str, row: int | None
+) -> InputError:
+    return InputError(file, line, field, reason, row=row)
