@@ -54,9 +54,12 @@ def analyse_causes(
     if total != 0 and mix_effect / total >= 0.5 and abs(rate_effect) < 0.5 * abs(total):
         mix = _mix_cause(leaves, list(dims), metric=metric, total=total, weeks=baseline_weeks)
         return [mix] if mix is not None else []
+    # The expected side carries the baseline's own volume, so the localizer's noise model
+    # knows how many visits stand behind each leaf's expected rate.
     frame = leaves[[*dims]].copy()
-    frame["num"], frame["num_exp"] = leaves["num_c"], leaves["num_exp"]
-    frame["den"], frame["den_exp"] = leaves["den_c"], leaves["den_c"]
+    frame["num"], frame["den"] = leaves["num_c"], leaves["den_c"]
+    frame["num_exp"] = leaves["num_b"] + _SHRINK * rate_b
+    frame["den_exp"] = leaves["den_b"] + _SHRINK
     found = localize(
         frame, list(dims), ratio=True, max_attributes=max_attributes, max_elements=max_elements
     )
