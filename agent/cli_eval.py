@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
+from rich.table import Table
+from rich.text import Text
 
 eval_app = typer.Typer(help="Evaluations and benchmarks.", no_args_is_help=True)
 console = Console()
@@ -32,3 +35,77 @@ def rca_bench(
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
     console.print(render_bench(report))
+
+
+@eval_app.command("scenarios")
+def scenarios(
+    seed: Annotated[int, typer.Option(help="Seed of the scenario sample.")] = 101,
+    count: Annotated[
+        int, typer.Option(help="Number of scenarios (a quarter are incident-free).")
+    ] = 12,
+    scale: Annotated[float, typer.Option(help="Events per scenario, 1.0 ≈ one million.")] = 0.25,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the scores as one JSON object.")
+    ] = False,
+) -> None:
+    """Generate planted-incident scenarios, scan each, and score detection and diagnosis."""
+    from evals.scenarios import run_scenarios
+
+    with Progress(console=console, transient=True, disable=as_json) as progress:
+        task = progress.add_task("Scanning scenarios", total=count)
+        result = run_scenarios(
+            seed=seed,
+            count=count,
+            scale=scale,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    if as_json:
+        sys.stdout.write(result.model_dump_json(exclude={"misses"}) + "\n")
+        return
+    table = Table(title=f"Scenarios (seed {seed}, {count} scenarios, {result.incidents} incidents)")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("target", justify="right")
+    targets = {
+        "recall": "≥ 0.95",
+        "false_alarms_per_100_stage_weeks": "≤ 1",
+        "segment_exact": "≥ 0.9",
+        "kind_accuracy": "≥ 0.9",
+    }
+    for key in (
+        "recall",
+        "precision",
+        "false_alarms_per_100_stage_weeks",
+        "segment_exact",
+        "kind_accuracy",
+        "playbook_top1",
+    ):
+        table.add_row(key, f"{getattr(result, key):.3f}", targets.get(key, ""))
+    console.print(table)
+    for miss in result.misses:
+        console.print(Text(f"  {miss}", style="dim"))
+
+
+@eval_app.command("bench")
+def bench(
+    events: Annotated[int, typer.Option(help="Events to generate and scan.")] = 10_000_000,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the figures as one JSON object.")
+    ] = False,
+) -> None:
+    """Time a full scan of N events against one DuckDB CUBE pass and the same work in pandas."""
+    from evals.scale_bench import run_scale_bench
+
+    report = run_scale_bench(
+        events=events,
+        status=(lambda _m: None) if as_json else (lambda m: console.print(m, style="dim")),
+    )
+    if as_json:
+        sys.stdout.write(report.model_dump_json() + "\n")
+        return
+    table = Table(title=f"Scan at scale ({report.events:,} events)")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in report.model_dump().items():
+        table.add_row(key, f"{value:,}" if isinstance(value, int) else f"{value:,.2f}")
+    console.print(table)
