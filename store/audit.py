@@ -1,0 +1,116 @@
+"""Append-only, hash-chained audit log: any edit, deletion or reordering is detectable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store.models import AuditEvent
+
+GENESIS = "0" * 64
+
+
+class AuditVerification(BaseModel):
+    """The result of walking the chain from its first event."""
+
+    ok: bool
+    events: int
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+
+def _digest(
+    prev: str, seq: int, ts: dt.datetime, actor: str, kind: str, subject: str, data: object
+) -> str:
+    body = json.dumps(
+        {
+            "seq": seq,
+            "ts": ts.astimezone(dt.UTC).isoformat(),
+            "actor": actor,
+            "kind": kind,
+            "subject": subject,
+            "data": data,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256((prev + body).encode("utf-8")).hexdigest()
+
+
+def append_event(
+    session: Session,
+    *,
+    actor: str,
+    kind: str,
+    subject: str,
+    data: Mapping[str, object],
+    now: dt.datetime,
+) -> AuditEvent:
+    """Append one event chained to the previous one (within the caller's transaction)."""
+    last = session.execute(
+        select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1).with_for_update()
+    ).scalar_one_or_none()
+    seq = (last.seq + 1) if last else 1
+    prev = last.hash if last else GENESIS
+    payload = json.loads(json.dumps(dict(data), default=str))
+    event = AuditEvent(
+        seq=seq,
+        ts=now,
+        actor=actor,
+        kind=kind,
+        subject=subject,
+        data=payload,
+        prev_hash=prev,
+        hash=_digest(prev, seq, now, actor, kind, subject, payload),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def verify_chain(session: Session) -> AuditVerification:
+    """Walk the chain in order; report the first event that does not fit."""
+    prev, expected_seq, count = GENESIS, 1, 0
+    for ev in session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars():
+        count += 1
+        if ev.seq != expected_seq:
+            return AuditVerification(
+                ok=False,
+                events=count,
+                first_bad_seq=ev.seq,
+                problem=f"sequence gap: expected {expected_seq}, found {ev.seq}",
+            )
+        if ev.prev_hash != prev:
+            return AuditVerification(
+                ok=False,
+                events=count,
+                first_bad_seq=ev.seq,
+                problem="previous-hash link broken (deleted or reordered event)",
+            )
+        if _digest(prev, ev.seq, ev.ts, ev.actor, ev.kind, ev.subject, ev.data) != ev.hash:
+            return AuditVerification(
+                ok=False,
+                events=count,
+                first_bad_seq=ev.seq,
+                problem="event content does not match its hash (edited)",
+            )
+        prev, expected_seq = ev.hash, expected_seq + 1
+    return AuditVerification(ok=True, events=count)
+
+
+def events_for(session: Session, *, subject: str) -> list[AuditEvent]:
+    """Return every audit event about one subject, oldest first."""
+    query = select(AuditEvent).where(AuditEvent.subject == subject).order_by(AuditEvent.seq)
+    return list(session.execute(query).scalars())
+
+
+def count_events(session: Session) -> int:
+    """Return how many audit events exist."""
+    return int(session.execute(select(func.count()).select_from(AuditEvent)).scalar_one())
