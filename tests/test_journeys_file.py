@@ -34,8 +34,10 @@ def test_toml_and_yaml_load_the_same_journeys(tmp_path: Path) -> None:
     yaml_file = tmp_path / "j.yaml"
     yaml_file.write_text(
         "journeys:\n"
-        "  - id: service\n    name: Service\n    council: {quorum: 1, members: [{user: ana, role: journey_owner}]}\n"
-        "    children:\n      - id: billing_dispute\n        stages: [open, investigation, resolution]\n",
+        "  - id: service\n    name: Service\n"
+        "    council: {quorum: 1, members: [{user: ana, role: journey_owner}]}\n"
+        "    children:\n      - id: billing_dispute\n"
+        "        stages: [open, investigation, resolution]\n",
         encoding="utf-8",
     )
     a, b = load_journeys_file(toml), load_journeys_file(yaml_file)
