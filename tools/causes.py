@@ -24,6 +24,8 @@ _SHRINK = 5.0
 _MISSING_JUMP = 0.3
 # A segment whose rate collapsed to this fraction of its baseline looks like lost events.
 _COLLAPSE = 0.1
+# Secondary causes explaining less of the change than this are not material to a council.
+_MIN_SHARE = 0.1
 
 
 def analyse_causes(
@@ -64,7 +66,9 @@ def analyse_causes(
         frame, list(dims), ratio=True, max_attributes=max_attributes, max_elements=max_elements
     )
     causes = []
-    for element in found.elements:
+    for i, element in enumerate(found.elements):
+        if i > 0 and element.explained_share < _MIN_SHARE:
+            continue
         mask = np.ones(len(leaves), dtype=bool)
         for dim, value in element.segment.items():
             mask &= (leaves[dim] == value).to_numpy()
