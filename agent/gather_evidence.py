@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from langgraph.runtime import Runtime
-from tools.insights import evidence_for_breakdown, theme_surges
 
 from agent.context import RunContext
 from agent.detect_breakdowns import run_periods
@@ -18,6 +17,8 @@ def gather_evidence(state: InvestigationState, runtime: Runtime[RunContext]) -> 
     ctx = runtime.context
     if ctx.insights is None or ctx.insights.count() == 0:
         return {}
+    from tools.insights import evidence_for_breakdown, theme_surges
+
     periods = run_periods(ctx, state)
     baseline = (min(periods.baseline, default=periods.start), periods.start - dt.timedelta(days=1))
     updated: list[Breakdown] = []

@@ -24,6 +24,21 @@ _SHRINK = 5.0
 _MISSING_JUMP = 0.3
 # A segment whose rate collapsed to this fraction of its baseline looks like lost events.
 _COLLAPSE = 0.1
+# A dimension is localized over when one of its values carries this much more of the
+# change than of the traffic; the others only multiply thin leaves.
+_EXCESS = 0.1
+_MIN_DIMS, _MAX_DIMS = 3, 4
+_SUMS = [
+    "visits_c",
+    "num_c",
+    "den_c",
+    "missing_c",
+    "visits_b",
+    "num_b",
+    "den_b",
+    "missing_b",
+    "num_exp",
+]
 # Secondary causes explaining less of the change than this are not material to a council.
 _MIN_SHARE = 0.1
 
@@ -51,11 +66,11 @@ def analyse_causes(
     leaf_rate = (leaves["num_b"] + _SHRINK * rate_b) / (leaves["den_b"] + _SHRINK)
     leaves["num_exp"] = leaves["den_c"] * leaf_rate
     total = rate_c - rate_b
-    rate_effect = (leaves["num_c"].sum() - leaves["num_exp"].sum()) / den_c
-    mix_effect = leaves["num_exp"].sum() / den_c - rate_b
-    if total != 0 and mix_effect / total >= 0.5 and abs(rate_effect) < 0.5 * abs(total):
-        mix = _mix_cause(leaves, list(dims), metric=metric, total=total, weeks=baseline_weeks)
-        return [mix] if mix is not None else []
+    mix = _mix_cause(leaves, list(dims), metric=metric, total=total, weeks=baseline_weeks)
+    if mix is not None:
+        return [mix]
+    dims = _informative_dims(leaves, list(dims))
+    leaves = leaves.groupby(dims, as_index=False)[_SUMS].sum()
     # The expected side carries the baseline's own volume, so the localizer's noise model
     # knows how many visits stand behind each leaf's expected rate.
     frame = leaves[[*dims]].copy()
@@ -77,6 +92,31 @@ def analyse_causes(
             _rate_cause(seg, element.segment, share=element.explained_share, weeks=baseline_weeks)
         )
     return causes
+
+
+def _informative_dims(leaves: pd.DataFrame, dims: list[str]) -> list[str]:
+    """Keep the dimensions where one value's share of the change exceeds its share of traffic.
+
+    Every dimension multiplies the number of leaves; at modest volumes most leaves hold a
+    visit or two and their noise drowns the cause. A dimension on which the cause lies has a
+    value whose share of the rate deviation is well above its share of visits.
+    """
+    dev = leaves["num_c"] - leaves["num_exp"]
+    total = float(dev.sum())
+    if total == 0 or len(dims) <= _MIN_DIMS:
+        return dims
+    scores: dict[str, float] = {}
+    for dim in dims:
+        by = (
+            pd.DataFrame({"dev": dev, "den": leaves["den_c"], "key": leaves[dim]})
+            .groupby("key")
+            .sum()
+        )
+        excess = by["dev"] / total - by["den"] / max(float(by["den"].sum()), 1e-12)
+        scores[dim] = float(excess.max())
+    ranked = sorted(dims, key=lambda d: -scores[d])
+    strong = sum(scores[d] >= _EXCESS for d in dims)
+    return ranked[: min(max(strong, _MIN_DIMS), _MAX_DIMS)]
 
 
 def _pivot(cells: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
@@ -123,41 +163,51 @@ def _rate_cause(seg: pd.DataFrame, segment: dict[str, str], *, share: float, wee
 def _mix_cause(
     leaves: pd.DataFrame, dims: list[str], *, metric: MetricDef, total: float, weeks: int
 ) -> Cause | None:
-    """Name the segment whose growing share of traffic pulled the total down."""
+    """Return a mix-shift cause when traffic moving between segments explains the change.
+
+    The change is decomposed per dimension (segment rates are well estimated there, unlike
+    thin leaves): Σ w_now·(rate_now − rate_before) is the rate part, Σ (w_now − w_before)·
+    rate_before the mix part. A dimension whose mix part carries most of the change, while
+    its rate part does not, names the segment whose growing share pulled the total.
+    """
+    if total == 0:
+        return None
     den_c, den_b = leaves["den_c"].sum(), leaves["den_b"].sum()
     rate_b = leaves["num_b"].sum() / den_b
     best: tuple[float, str, str] | None = None
     for dim in dims:
-        g = leaves.groupby(dim)[["den_c", "den_b", "num_b"]].sum()
+        g = leaves.groupby(dim)[["den_c", "den_b", "num_c", "num_b"]].sum()
         share_c, share_b = g["den_c"] / den_c, g["den_b"] / den_b
-        seg_rate = g["num_b"] / g["den_b"].where(g["den_b"] > 0)
-        contrib = ((share_c - share_b) * (seg_rate.fillna(rate_b) - rate_b)).fillna(0.0)
+        seg_b = (g["num_b"] / g["den_b"].where(g["den_b"] > 0)).fillna(rate_b)
+        seg_c = (g["num_c"] / g["den_c"].where(g["den_c"] > 0)).fillna(seg_b)
+        mix_part = float(((share_c - share_b) * seg_b).sum())
+        rate_part = float((share_c * (seg_c - seg_b)).sum())
+        if mix_part / total < 0.5 or abs(rate_part) >= 0.5 * abs(total):
+            continue
+        contrib = (share_c - share_b) * (seg_b - rate_b)
         harmful = contrib[(contrib * total > 0) & (share_c > share_b)]
         if harmful.empty:
             continue
         value = str(harmful.abs().idxmax())
-        score = float(abs(harmful[value]))
-        if best is None or score > best[0]:
-            best = (score, dim, value)
+        if best is None or mix_part / total > best[0]:
+            best = (mix_part / total, dim, value)
     if best is None:
         return None
-    score, dim, value = best
+    share, dim, value = best
     seg = leaves[leaves[dim] == value]
     share_c = float(seg["den_c"].sum() / den_c)
     share_b = float(seg["den_b"].sum() / den_b)
-    rate_seg_b = _ratio(seg["num_b"].sum(), seg["den_b"].sum())
-    rate_seg_c = _ratio(seg["num_c"].sum(), seg["den_c"].sum())
     return Cause(
         segment={dim: value},
         kind="mix_shift",
-        explained_share=round(min(score / abs(total), 1.5), 4),
-        baseline=rate_seg_b,
-        current=rate_seg_c,
+        explained_share=round(min(share, 1.5), 4),
+        baseline=_ratio(seg["num_b"].sum(), seg["den_b"].sum()),
+        current=_ratio(seg["num_c"].sum(), seg["den_c"].sum()),
         visits=float(seg["visits_c"].sum()),
         baseline_visits=round(float(seg["visits_b"].sum()) / max(weeks, 1), 1),
         note=(
-            f"share of {metric.label.lower()} volume rose from {share_b:.0%} to {share_c:.0%}; "
-            f"{format_element({dim: value})} always does worse than the rest"
+            f"its share of {metric.label.lower()} volume rose from {share_b:.0%} to {share_c:.0%}, "
+            "and it always does worse than the rest"
         ),
     )
 
