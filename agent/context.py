@@ -52,7 +52,10 @@ def open_insights(settings: Settings, workspace: Workspace) -> InsightStore:
 
     path: Path | None = None if settings.insights.url else workspace.chroma_dir
     return InsightStore.open(
-        path=path, url=settings.insights.url, embedder=make_embedder(settings.insights.embedder)
+        path=path,
+        url=settings.insights.url,
+        embedder=make_embedder(settings.insights.embedder),
+        max_text_chars=settings.insights.max_text_chars,
     )
 
 

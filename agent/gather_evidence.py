@@ -34,6 +34,8 @@ def gather_evidence(state: InvestigationState, runtime: Runtime[RunContext]) -> 
             start=bd.window.start,
             end=bd.window.end,
             k=5,
+            unit=ctx.settings.metrics[bd.metric].unit,
+            baseline=baseline,
         )
         surges = theme_surges(
             ctx.insights,

@@ -123,7 +123,7 @@ def insights(
 ) -> list[dict[str, object]]:
     """Return every insight of the demo, in time order; incidents get their evidence ids."""
     rows: list[dict[str, object]] = []
-    per_day = max(1, round(220 * scale))
+    per_day = max(1, round(90 * scale))
     for day in days:
         for _ in range(int(rng.poisson(per_day))):
             j = JOURNEYS[rng.integers(len(JOURNEYS))]
