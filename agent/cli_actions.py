@@ -85,7 +85,9 @@ def actions_show(
         console.print(f"workflow target: {a.workflow} · payload sha256 {a.payload_sha256[:16]}…")
         console.print(Text(json.dumps(a.payload, indent=2, ensure_ascii=False)))
         for d in decisions_for(session, action_id=action_id):
-            console.print(Text(f"{d.decided_at:%Y-%m-%d %H:%M} {d.user_name} {d.decision}: {d.reason}"))
+            console.print(
+                Text(f"{d.decided_at:%Y-%m-%d %H:%M} {d.user_name} {d.decision}: {d.reason}")
+            )
 
 
 def _decide(

@@ -44,8 +44,13 @@ def gather_evidence(state: InvestigationState, runtime: Runtime[RunContext]) -> 
             window=(bd.window.start, bd.window.end),
             baseline=baseline,
         )
+        # A tracking gap or a mix shift is not something customers complain about; quotes
+        # would only be background noise dressed up as evidence.
+        kind = bd.causes[0].kind if bd.causes else "rate_change"
         quotes = [
-            Quote(id=h.id, text=h.text, source=h.source, ts=h.ts, score=h.score) for h in hits
+            Quote(id=h.id, text=h.text, source=h.source, ts=h.ts, score=h.score)
+            for h in hits
+            if kind == "rate_change"
         ]
         themes = [
             Theme(
