@@ -68,7 +68,7 @@ def sample_incidents(rng: random.Random, *, empty: bool) -> list[Incident]:
                 journey=journey,
                 stage=stage,
                 metric=metric,
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 segment=segment,
                 start=start,
                 end=END,
