@@ -50,7 +50,8 @@ def actions_list(
 
     run = env(ctx).context(with_insights=False)
     table = Table(title="Actions")
-    for col in ("action", "journey", "playbook", "value / week", "status", "proposed by"):
+    table.add_column("action", no_wrap=True, min_width=16)
+    for col in ("journey", "playbook", "value / week", "status", "proposed by"):
         table.add_column(col)
     with run.sessions() as session:
         for a in list_actions(session, status=status, journey_id=journey):
@@ -113,7 +114,10 @@ def _decide(
     except DecisionRefused as exc:
         err_console.print(f"[bold red]refused:[/bold red] {exc}", highlight=False)
         raise typer.Exit(1) from None
-    console.print(f"{decision} by {user} recorded on {action_id}: action is now {outcome.status}")
+    console.print(
+        f"{decision} by {user} recorded on {action_id}: action is now {outcome.status} "
+        f"({outcome.approvals} of {outcome.quorum} approvals)"
+    )
 
 
 @actions_app.command("approve")

@@ -43,7 +43,7 @@ def scenarios(
     count: Annotated[
         int, typer.Option(help="Number of scenarios (a quarter are incident-free).")
     ] = 12,
-    scale: Annotated[float, typer.Option(help="Events per scenario, 1.0 ≈ one million.")] = 0.25,
+    scale: Annotated[float, typer.Option(help="Events per scenario, 1.0 ≈ one million.")] = 0.5,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the scores as one JSON object.")
     ] = False,

@@ -29,7 +29,8 @@ def print_report(
     for bd in result.breakdowns:
         console.print(_breakdown_panel(bd, metrics[bd.metric]))
     table = Table(title="Actions waiting for council approval", show_lines=False)
-    for col in ("action", "journey", "playbook", "value / week", "status"):
+    table.add_column("action", no_wrap=True, min_width=16)
+    for col in ("journey", "playbook", "value / week", "status"):
         table.add_column(col)
     for a in pending:
         table.add_row(
@@ -78,8 +79,9 @@ def _breakdown_panel(bd: Breakdown, metric: MetricDef) -> Panel:
             )
         )
     fixes = Table(box=None, show_header=True, header_style="bold")
-    for col in ("#", "fix", "value / week", "effort", "action"):
+    for col in ("#", "fix", "value / week", "effort"):
         fixes.add_column(col)
+    fixes.add_column("action", no_wrap=True, min_width=16)
     for r in bd.recommendations:
         fixes.add_row(
             str(r.rank),

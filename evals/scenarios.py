@@ -138,7 +138,7 @@ def run_scenarios(
     *,
     seed: int,
     count: int,
-    scale: float = 0.25,
+    scale: float = 0.5,
     progress: Callable[[int, int], None] | None = None,
 ) -> ScenarioScore:
     """Generate `count` scenarios from `seed`, scan each through the CLI and score them."""
