@@ -66,9 +66,9 @@ def _explains(incident: Incident, bd: Breakdown) -> bool:
     A journey's traffic mix moves at every stage, so a mix-shift breakdown of the same
     journey naming the planted segment is the incident seen from another stage or metric.
     """
-    if (bd.journey, bd.stage) == (incident.journey, incident.stage):
-        if bd.metric in (incident.metric, *incident.also_metrics):
-            return True
+    same_stage = (bd.journey, bd.stage) == (incident.journey, incident.stage)
+    if same_stage and bd.metric in (incident.metric, *incident.also_metrics):
+        return True
     top = bd.causes[0] if bd.causes else None
     return (
         incident.kind == "mix_shift"

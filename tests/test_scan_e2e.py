@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from evals.demo_data import GroundTruth, generate
 from typer.testing import CliRunner
 
 from agent.cli import app
+from evals.demo_data import GroundTruth, generate
 from tools.findings import ScanResult
 
 runner = CliRunner()

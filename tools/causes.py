@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from tools.findings import Cause, CauseKind
-from tools.localize import format_element, localize
+from tools.localize import localize
 from tools.metrics import MetricDef
 
 # Pseudo-visits that pull a thin leaf's baseline rate toward the stage's rate.
