@@ -132,12 +132,14 @@ def ingest_insights(
     files: Annotated[list[Path], typer.Argument(help="Insights files (CSV or JSONL).")],
 ) -> None:
     """Validate, sanitize, embed and store customer insights (idempotent by id)."""
-    run = env(ctx).context()
-    assert run.insights is not None
+    from agent.context import open_insights
+
+    e = env(ctx)
+    store = open_insights(e.settings, e.workspace)
     for file in files:
         with _progress() as progress:
             task = progress.add_task(f"Embedding {file.name}", total=None)
-            report = run.insights.ingest(
+            report = store.ingest(
                 file,
                 progress=_tracker(progress, task),
             )

@@ -68,10 +68,12 @@ def build_context(
 
     engine = make_engine(store_url(settings, workspace))
     migrate(engine)
+    # An embedded insight store that was never written needs no Chroma client (slow to start).
+    has_insights = bool(settings.insights.url) or workspace.chroma_dir.exists()
     return RunContext(
         settings=settings,
         workspace=workspace,
         warehouse=Warehouse.open(warehouse_url(settings, workspace)),
         sessions=session_factory(engine),
-        insights=open_insights(settings, workspace) if with_insights else None,
+        insights=open_insights(settings, workspace) if with_insights and has_insights else None,
     )

@@ -20,11 +20,17 @@ _DIMS = ["channel", "device", "region", "app_version", "segment", "plan"]
 
 
 class ScaleReport(BaseModel):
-    """The `journeyops eval bench --json` contract."""
+    """The `journeyops eval bench --json` contract.
+
+    `scan_s`, `floor_s` and `pandas_s` time the work inside a warm process (modules
+    imported), so the ratio compares aggregation and analysis, not interpreter start-up;
+    `scan_process_s` is the wall time of the whole `journeyops scan` command.
+    """
 
     events: int
     ingest_s: float
     scan_s: float
+    scan_process_s: float
     floor_s: float
     pandas_s: float
     ratio_vs_floor: float
@@ -47,7 +53,7 @@ def run_scale_bench(
         _cli(home, "ingest", "events", str(data / "events.parquet"))
         ingest_s = time.perf_counter() - t0
         status("Timing a full scan …")
-        scan_s, scan_rss, out = _timed(
+        scan_process_s, scan_rss, out = _timed(
             [
                 sys.executable,
                 "-m",
@@ -60,18 +66,18 @@ def run_scale_bench(
             ]
         )
         breakdowns = len(json.loads(out)["breakdowns"])
+        scan_s = _phase("scan", home)
         warehouse = home / "warehouse.duckdb"
         status("Timing the DuckDB CUBE floor …")
-        floor_s, _, _ = _timed([sys.executable, "-m", "evals.scale_bench", "floor", str(warehouse)])
+        floor_s = _phase("floor", warehouse)
         status("Timing the same aggregation in pandas …")
-        pandas_s, _, _ = _timed(
-            [sys.executable, "-m", "evals.scale_bench", "pandas", str(warehouse)]
-        )
+        pandas_s = _phase("pandas", warehouse)
         n = _count(warehouse)
     return ScaleReport(
         events=n,
         ingest_s=round(ingest_s, 2),
         scan_s=round(scan_s, 2),
+        scan_process_s=round(scan_process_s, 2),
         floor_s=round(floor_s, 2),
         pandas_s=round(pandas_s, 2),
         ratio_vs_floor=round(scan_s / max(floor_s, 1e-9), 2),
@@ -100,6 +106,23 @@ def _timed(cmd: list[str]) -> tuple[float, float, str]:
             raise RuntimeError(f"{' '.join(cmd)} failed with exit code {proc.returncode}")
         out.seek(0)
         return seconds, usage.ru_maxrss / 1024.0, out.read()
+
+
+def _phase(name: str, path: Path) -> float:
+    """Run one phase in a fresh process and return the seconds it reports for its work."""
+    _, _, out = _timed([sys.executable, "-m", "evals.scale_bench", name, str(path)])
+    return float(out.strip().splitlines()[-1])
+
+
+def scan_pass(home: Path) -> None:
+    """The product's full scan (no proposals), timed after imports and store opening."""
+    from agent.config import load_settings
+    from agent.context import build_context
+    from agent.scan import run_scan
+    from agent.workspace import Workspace
+
+    ctx = build_context(load_settings(), Workspace.resolve(home), with_insights=False)
+    run_scan(ctx, propose=False)
 
 
 def _dims(con: object) -> list[str]:
@@ -157,5 +180,13 @@ def pandas_pass(warehouse: Path) -> None:
 
 
 if __name__ == "__main__":
-    phase, path = sys.argv[1], Path(sys.argv[2])
-    {"floor": floor, "pandas": pandas_pass}[phase](path)
+    import importlib
+
+    phase, target = sys.argv[1], Path(sys.argv[2])
+    # Import what the phase needs before the clock starts: we time work, not start-up.
+    for module in ("duckdb", "pandas", "agent.scan", "agent.context", "store.warehouse"):
+        importlib.import_module(module)
+    work = {"floor": floor, "pandas": pandas_pass, "scan": scan_pass}[phase]
+    started = time.perf_counter()
+    work(target)
+    sys.stdout.write(f"{time.perf_counter() - started:.4f}\n")

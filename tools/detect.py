@@ -16,7 +16,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
-from scipy import stats
 
 from tools.metrics import MetricDef
 
@@ -101,48 +100,61 @@ def detect_breakdowns(
     frame["week"] = [(periods.end - d).days // 7 for d in frame["day"]]
     results: list[Detection] = []
     for (journey, stage), series in frame.groupby(["journey", "stage"], sort=True):
+        cols = _Columns(series)
         for metric in metrics:
             if f"{metric.name}__num" not in series.columns:
                 continue
-            result = _test_series(str(journey), str(stage), metric, series, params)
+            result = _test_series(str(journey), str(stage), metric, cols, params)
             if result is not None:
                 results.append(result)
     _flag(results, metrics, params)
     return results
 
 
+class _Columns:
+    """One series' daily rows as numpy arrays, split into window and baseline."""
+
+    def __init__(self, series: pd.DataFrame) -> None:
+        self.frame = series
+        self.cur = (series["period"] == "current").to_numpy()
+        self.weekday = series["weekday"].to_numpy()
+        self.week = series["week"].to_numpy()
+        self.visits = float(series["visits"].to_numpy()[self.cur].sum())
+
+    def get(self, name: str) -> np.ndarray:
+        return np.asarray(self.frame[name].to_numpy(dtype=float), dtype=np.float64)
+
+
 def _test_series(
-    journey: str, stage: str, metric: MetricDef, series: pd.DataFrame, params: DetectionParams
+    journey: str, stage: str, metric: MetricDef, cols: _Columns, params: DetectionParams
 ) -> Detection | None:
-    num, num2, den = (f"{metric.name}__{s}" for s in ("num", "num2", "den"))
-    cur = series[series["period"] == "current"]
-    base = series[series["period"] == "baseline"]
-    cur_den, base_den = float(cur[den].sum()), float(base[den].sum())
+    num, num2, den = (cols.get(f"{metric.name}__{s}") for s in ("num", "num2", "den"))
+    cur, base = cols.cur, ~cols.cur
+    cur_den, base_den = float(den[cur].sum()), float(den[base].sum())
     if cur_den < params.min_visits or base_den < params.min_visits:
         return None
-    current = float(cur[num].sum()) / cur_den
-    baseline = float(base[num].sum()) / base_den
+    current = float(num[cur].sum()) / cur_den
+    baseline = float(num[base].sum()) / base_den
     # Expected rate: each weekday's baseline rate weighted by this window's weekday volumes.
-    by_day = base.groupby("weekday")[[num, den]].sum()
-    rates = (by_day[num] / by_day[den].where(by_day[den] > 0)).reindex(range(7))
-    cur_by_day = cur.groupby("weekday")[den].sum()
-    weights = cur_by_day.reindex(range(7)).fillna(0.0)
-    filled = rates.fillna(baseline)
-    expected = float((filled * weights).sum() / max(weights.sum(), 1e-12))
-    var_cur = _ratio_variance(cur, num, num2, den)
-    var_base = _ratio_variance(base, num, num2, den)
+    wd_num = np.bincount(cols.weekday[base], num[base], minlength=7)
+    wd_den = np.bincount(cols.weekday[base], den[base], minlength=7)
+    rates = np.divide(wd_num, wd_den, out=np.full(7, baseline), where=wd_den > 0)
+    weights = np.bincount(cols.weekday[cur], den[cur], minlength=7)
+    expected = float((rates * weights).sum() / max(weights.sum(), 1e-12))
+    var_cur = _ratio_variance(num[cur], num2[cur], den[cur])
+    var_base = _ratio_variance(num[base], num2[base], den[base])
     # Week-to-week drift beyond sampling noise, seen in the baseline weeks themselves.
-    weekly = base.groupby("week")[[num, den]].sum()
-    weekly = weekly[weekly[den] > 0]
+    wk_num = np.bincount(cols.week[base], num[base])
+    wk_den = np.bincount(cols.week[base], den[base])
+    present = wk_den > 0
     drift = 0.0
-    if len(weekly) >= 2:
-        weekly_rates = weekly[num] / weekly[den]
-        sampling = var_base * len(weekly)
-        drift = max(0.0, float(weekly_rates.var(ddof=1)) - sampling)
+    if present.sum() >= 2:
+        weekly_rates = wk_num[present] / wk_den[present]
+        drift = max(0.0, float(weekly_rates.var(ddof=1)) - var_base * int(present.sum()))
     sd = math.sqrt(var_cur + var_base + drift) or 1e-12
     z = (current - expected) / sd
     worse = metric.worse(expected, current)
-    p_value = float(stats.norm.sf(abs(z))) if worse else 1.0
+    p_value = 0.5 * math.erfc(abs(z) / math.sqrt(2.0)) if worse else 1.0
     rel = (current - expected) / abs(expected) if expected else math.inf
     return Detection(
         journey=journey,
@@ -151,7 +163,7 @@ def _test_series(
         baseline=baseline,
         expected=expected,
         current=current,
-        visits=float(cur["visits"].sum()),
+        visits=cols.visits,
         den=cur_den,
         z=z,
         p_value=max(p_value, 1e-300),
@@ -160,9 +172,9 @@ def _test_series(
     )
 
 
-def _ratio_variance(frame: pd.DataFrame, num: str, num2: str, den: str) -> float:
+def _ratio_variance(x: np.ndarray, x2: np.ndarray, y: np.ndarray) -> float:
     """Return the delta-method variance of Σx/Σy for per-visit pairs with y in {0, 1}."""
-    sx, sx2, sy = float(frame[num].sum()), float(frame[num2].sum()), float(frame[den].sum())
+    sx, sx2, sy = float(x.sum()), float(x2.sum()), float(y.sum())
     if sy <= 0:
         return 0.0
     r = sx / sy
