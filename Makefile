@@ -40,7 +40,6 @@ bench: $(STAMP)
 	$(BIN)/journeyops eval rca-bench
 	$(BIN)/journeyops eval scenarios --seed 101 --count 20
 	$(BIN)/journeyops eval bench --events 10000000
-	$(BIN)/pytest -m slow
 
 clean:
 	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache
