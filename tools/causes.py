@@ -67,8 +67,37 @@ def analyse_causes(
     leaves["num_exp"] = leaves["den_c"] * leaf_rate
     total = rate_c - rate_b
     mix = _mix_cause(leaves, list(dims), metric=metric, total=total, weeks=baseline_weeks)
-    if mix is not None:
-        return [mix]
+    rate_part = (leaves["num_c"].sum() - leaves["num_exp"].sum()) / den_c
+    causes = _rate_causes(
+        leaves,
+        list(dims),
+        rate_b=rate_b,
+        weeks=baseline_weeks,
+        max_attributes=max_attributes,
+        max_elements=max_elements,
+    )
+    if mix is None:
+        return causes
+    # A mix shift and a broken segment can coincide: report both, sized against the total.
+    scale = rate_part / total if total else 0.0
+    resized = [
+        c.model_copy(update={"explained_share": round(c.explained_share * scale, 4)})
+        for c in causes
+    ]
+    kept = [c for c in resized if c.explained_share >= _MIN_SHARE]
+    return sorted([mix, *kept], key=lambda c: -c.explained_share)
+
+
+def _rate_causes(
+    leaves: pd.DataFrame,
+    dims: list[str],
+    *,
+    rate_b: float,
+    weeks: int,
+    max_attributes: int,
+    max_elements: int,
+) -> list[Cause]:
+    """Localize the segments whose own rate moved (shares are of the rate part)."""
     dims = _informative_dims(leaves, list(dims))
     leaves = leaves.groupby(dims, as_index=False)[_SUMS].sum()
     # The expected side carries the baseline's own volume, so the localizer's noise model
@@ -88,9 +117,7 @@ def analyse_causes(
         for dim, value in element.segment.items():
             mask &= (leaves[dim] == value).to_numpy()
         seg = leaves[mask]
-        causes.append(
-            _rate_cause(seg, element.segment, share=element.explained_share, weeks=baseline_weeks)
-        )
+        causes.append(_rate_cause(seg, element.segment, share=element.explained_share, weeks=weeks))
     return causes
 
 
