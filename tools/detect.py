@@ -98,15 +98,19 @@ def detect_breakdowns(
     frame = frame[frame["period"] != ""]
     frame["weekday"] = pd.to_datetime(frame["day"]).dt.weekday
     frame["week"] = [(periods.end - d).days // 7 for d in frame["day"]]
+    groups = [
+        (str(j), str(s), _Columns(series))
+        for (j, s), series in frame.groupby(["journey", "stage"], sort=True)
+    ]
     results: list[Detection] = []
-    for (journey, stage), series in frame.groupby(["journey", "stage"], sort=True):
-        cols = _Columns(series)
-        for metric in metrics:
-            if f"{metric.name}__num" not in series.columns:
-                continue
-            result = _test_series(str(journey), str(stage), metric, cols, params)
-            if result is not None:
-                results.append(result)
+    for metric in metrics:
+        if f"{metric.name}__num" not in frame.columns:
+            continue
+        stats = [(j, s, _series_stats(metric, cols, params)) for j, s, cols in groups]
+        phi = _dispersion([st for _, _, st in stats if st is not None])
+        for journey, stage, st in stats:
+            if st is not None:
+                results.append(_test(journey, stage, metric, st, phi))
     _flag(results, metrics, params)
     return results
 
@@ -125,46 +129,73 @@ class _Columns:
         return np.asarray(self.frame[name].to_numpy(dtype=float), dtype=np.float64)
 
 
-def _test_series(
-    journey: str, stage: str, metric: MetricDef, cols: _Columns, params: DetectionParams
-) -> Detection | None:
+class _Stats(BaseModel):
+    current: float
+    baseline: float
+    expected: float
+    var: float
+    weekly_ratio: float | None
+    visits: float
+    den: float
+
+
+def _series_stats(metric: MetricDef, cols: _Columns, params: DetectionParams) -> _Stats | None:
     num, num2, den = (cols.get(f"{metric.name}__{s}") for s in ("num", "num2", "den"))
     cur, base = cols.cur, ~cols.cur
     cur_den, base_den = float(den[cur].sum()), float(den[base].sum())
     if cur_den < params.min_visits or base_den < params.min_visits:
         return None
-    current = float(num[cur].sum()) / cur_den
     baseline = float(num[base].sum()) / base_den
     # Expected rate: each weekday's baseline rate weighted by this window's weekday volumes.
     wd_num = np.bincount(cols.weekday[base], num[base], minlength=7)
     wd_den = np.bincount(cols.weekday[base], den[base], minlength=7)
     rates = np.divide(wd_num, wd_den, out=np.full(7, baseline), where=wd_den > 0)
     weights = np.bincount(cols.weekday[cur], den[cur], minlength=7)
-    expected = float((rates * weights).sum() / max(weights.sum(), 1e-12))
-    var_cur = _ratio_variance(num[cur], num2[cur], den[cur])
     var_base = _ratio_variance(num[base], num2[base], den[base])
-    # Week-to-week drift beyond sampling noise, seen in the baseline weeks themselves.
+    # How much the baseline weeks vary beyond their sampling noise (pooled across series).
     wk_num = np.bincount(cols.week[base], num[base])
     wk_den = np.bincount(cols.week[base], den[base])
     present = wk_den > 0
-    drift = 0.0
-    if present.sum() >= 2:
-        weekly_rates = wk_num[present] / wk_den[present]
-        drift = max(0.0, float(weekly_rates.var(ddof=1)) - var_base * int(present.sum()))
-    sd = math.sqrt(var_cur + var_base + drift) or 1e-12
-    z = (current - expected) / sd
-    worse = metric.worse(expected, current)
+    ratio = None
+    if present.sum() >= 2 and var_base > 0:
+        weekly = wk_num[present] / wk_den[present]
+        ratio = float(weekly.var(ddof=1)) / (var_base * int(present.sum()))
+    return _Stats(
+        current=float(num[cur].sum()) / cur_den,
+        baseline=baseline,
+        expected=float((rates * weights).sum() / max(weights.sum(), 1e-12)),
+        var=_ratio_variance(num[cur], num2[cur], den[cur]) + var_base,
+        weekly_ratio=ratio,
+        visits=cols.visits,
+        den=cur_den,
+    )
+
+
+def _dispersion(stats: Sequence[_Stats]) -> float:
+    """Return the metric's week-to-week over-dispersion, pooled over every series.
+
+    One series' four baseline weeks say little about its own drift; the median over all
+    stages of how much weekly rates vary beyond sampling noise is a stable estimate.
+    """
+    ratios = [s.weekly_ratio for s in stats if s.weekly_ratio is not None]
+    return max(1.0, float(np.median(ratios))) if ratios else 1.0
+
+
+def _test(journey: str, stage: str, metric: MetricDef, st: _Stats, phi: float) -> Detection:
+    sd = math.sqrt(st.var * phi) or 1e-12
+    z = (st.current - st.expected) / sd
+    worse = metric.worse(st.expected, st.current)
     p_value = 0.5 * math.erfc(abs(z) / math.sqrt(2.0)) if worse else 1.0
-    rel = (current - expected) / abs(expected) if expected else math.inf
+    rel = (st.current - st.expected) / abs(st.expected) if st.expected else math.inf
     return Detection(
         journey=journey,
         stage=stage,
         metric=metric.name,
-        baseline=baseline,
-        expected=expected,
-        current=current,
-        visits=cols.visits,
-        den=cur_den,
+        baseline=st.baseline,
+        expected=st.expected,
+        current=st.current,
+        visits=st.visits,
+        den=st.den,
         z=z,
         p_value=max(p_value, 1e-300),
         relative_change=rel,
