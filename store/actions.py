@@ -1,8 +1,9 @@
-"""Breakdowns, proposed actions and council decisions (append-only), with the gate's rules.
+"""Breakdowns, proposed actions and council decisions: the governance store's public surface.
 
-The status of an action only moves through conditional updates (`WHERE status =
-'proposed'`), so concurrent deciders cannot both move it; every proposal and decision is
-also written to the hash-chained audit log in the same transaction.
+Proposals are idempotent by id and carry the sha256 of the exact payload a workflow will
+receive; decisions (rules in `store._gate`) are append-only and bound to that hash. Every
+proposal, decision and expiry is also written to the hash-chained audit log in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -11,30 +12,29 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any, Literal, cast
 
-from pydantic import BaseModel
-from sqlalchemy import select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from store._gate import Decision, DecisionOutcome, DecisionRefused, decide, expire_overdue
 from store.audit import append_event
-from store.journeys import council_for
+from store.db import lock_writes
 from store.models import ActionRow, BreakdownRow, DecisionRow
 from tools.findings import Breakdown
 
-Decision = Literal["approve", "reject"]
-
-
-class DecisionRefused(Exception):
-    """A decision that the gate does not accept; nothing was written."""
-
-
-class DecisionOutcome(BaseModel):
-    action_id: str
-    status: str
-    approvals: int
-    quorum: int
+__all__ = [
+    "Decision",
+    "DecisionOutcome",
+    "DecisionRefused",
+    "decide",
+    "decisions_for",
+    "expire_overdue",
+    "get_action",
+    "list_actions",
+    "payload_hash",
+    "propose_action",
+    "save_breakdown",
+]
 
 
 def payload_hash(payload: Mapping[str, object]) -> str:
@@ -47,6 +47,7 @@ def save_breakdown(
     session: Session, *, breakdown: Breakdown, as_of: dt.date, now: dt.datetime | None = None
 ) -> bool:
     """Insert a breakdown unless its id exists; return whether it was new."""
+    lock_writes(session)
     if session.get(BreakdownRow, breakdown.id) is not None:
         return False
     session.add(
@@ -87,7 +88,11 @@ def propose_action(
     expires_at: dt.datetime,
     now: dt.datetime,
 ) -> tuple[ActionRow, bool]:
-    """File a proposal (idempotent by id); return the row and whether it was created."""
+    """File a proposal (idempotent by id); return the row and whether it was created.
+
+    An existing id returns the stored row untouched, whatever the new arguments say.
+    """
+    lock_writes(session)
     existing = session.get(ActionRow, action_id)
     if existing is not None:
         return existing, False
@@ -150,112 +155,3 @@ def decisions_for(session: Session, *, action_id: str) -> list[DecisionRow]:
     """Return every decision recorded on an action, oldest first."""
     query = select(DecisionRow).where(DecisionRow.action_id == action_id).order_by(DecisionRow.id)
     return list(session.execute(query).scalars())
-
-
-def decide(
-    session: Session,
-    *,
-    action_id: str,
-    user: str,
-    decision: Decision,
-    reason: str,
-    now: dt.datetime,
-) -> DecisionOutcome:
-    """Record a council member's decision and move the action when quorum is met.
-
-    Raises DecisionRefused (and writes nothing) when the gate's rules do not allow it.
-    """
-    action = session.execute(
-        select(ActionRow).where(ActionRow.id == action_id).with_for_update()
-    ).scalar_one_or_none()
-    if action is None:
-        raise DecisionRefused(f"no action {action_id!r}")
-    if action.status != "proposed":
-        raise DecisionRefused(f"action {action_id} is {action.status}, not awaiting a decision")
-    if now > action.expires_at:
-        raise DecisionRefused(
-            f"action {action_id} expired at {action.expires_at:%Y-%m-%d %H:%M} UTC"
-        )
-    if not reason.strip():
-        raise DecisionRefused("a decision needs a reason")
-    council = council_for(session, journey_id=action.journey_id)
-    member = next((m for m in council.members if m.user == user), None)
-    if member is None:
-        raise DecisionRefused(
-            f"{user} is not a member of the council of journey {action.journey_id}"
-        )
-    if member.revoked:
-        raise DecisionRefused(
-            f"{user}'s membership of the council of {action.journey_id} was revoked"
-        )
-    if not member.can_decide:
-        raise DecisionRefused(
-            f"{user} is a {member.role} and has no decision right on {action.journey_id}"
-        )
-    if decision == "approve" and user == action.proposed_by:
-        raise DecisionRefused(f"{user} proposed {action_id} and cannot approve it")
-    earlier = [
-        d for d in decisions_for(session, action_id=action_id) if d.action_version == action.version
-    ]
-    if any(d.user_name == user for d in earlier):
-        raise DecisionRefused(f"{user} already decided on {action_id} v{action.version}")
-    session.add(
-        DecisionRow(
-            action_id=action_id,
-            action_version=action.version,
-            payload_sha256=action.payload_sha256,
-            user_name=user,
-            decision=decision,
-            reason=reason.strip(),
-            decided_at=now,
-        )
-    )
-    session.flush()
-    quorum = council.quorum_for(action.playbook)
-    deciders = council.deciders()
-    current = [
-        d for d in decisions_for(session, action_id=action_id) if d.action_version == action.version
-    ]
-    approvers = {
-        d.user_name
-        for d in current
-        if d.decision == "approve"
-        and d.payload_sha256 == action.payload_sha256
-        and d.user_name in deciders
-        and d.user_name != action.proposed_by
-    }
-    status = (
-        "rejected"
-        if decision == "reject"
-        else ("approved" if len(approvers) >= quorum else "proposed")
-    )
-    if status != "proposed":
-        result = session.execute(
-            update(ActionRow)
-            .where(
-                ActionRow.id == action_id,
-                ActionRow.status == "proposed",
-                ActionRow.version == action.version,
-            )
-            .values(status=status, updated_at=now)
-        )
-        if cast("CursorResult[Any]", result).rowcount != 1:
-            raise DecisionRefused(f"action {action_id} was decided concurrently; nothing recorded")
-    append_event(
-        session,
-        actor=user,
-        kind=f"decision.{decision}",
-        subject=action_id,
-        data={
-            "reason": reason.strip(),
-            "version": action.version,
-            "payload_sha256": action.payload_sha256,
-            "status": status,
-            "approvals": len(approvers),
-            "quorum": quorum,
-        },
-        now=now,
-    )
-    return DecisionOutcome(
-        action_id=action_id, status=status, approvals=len(approvers), quorum=quorum
-    )

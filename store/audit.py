@@ -1,4 +1,10 @@
-"""Append-only, hash-chained audit log: any edit, deletion or reordering is detectable."""
+"""Append-only, hash-chained audit log: any edit, deletion or reordering is detectable.
+
+Each event's hash is sha256(previous hash + canonical JSON of its seq, ts, actor, kind,
+subject and data), starting from 64 zeros. Dropping events from the end of the chain
+leaves a valid shorter chain; to catch that, keep `chain_head` somewhere else (a report,
+a ticket) and pass it back to `verify_chain` as `known_head`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from store.db import lock_writes
 from store.models import AuditEvent
 
 GENESIS = "0" * 64
@@ -54,8 +61,9 @@ def append_event(
     now: dt.datetime,
 ) -> AuditEvent:
     """Append one event chained to the previous one (within the caller's transaction)."""
+    lock_writes(session)
     last = session.execute(
-        select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1).with_for_update()
+        select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)
     ).scalar_one_or_none()
     seq = (last.seq + 1) if last else 1
     prev = last.hash if last else GENESIS
@@ -75,10 +83,27 @@ def append_event(
     return event
 
 
-def verify_chain(session: Session) -> AuditVerification:
-    """Walk the chain in order; report the first event that does not fit."""
+def chain_head(session: Session) -> tuple[int, str]:
+    """Return the last sequence number and hash (0 and the genesis hash when empty)."""
+    last = session.execute(
+        select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)
+    ).scalar_one_or_none()
+    return (last.seq, last.hash) if last else (0, GENESIS)
+
+
+def verify_chain(
+    session: Session, *, known_head: tuple[int, str] | None = None
+) -> AuditVerification:
+    """Walk the chain in order; report the first event that does not fit.
+
+    With `known_head` (an earlier `chain_head`), also report a chain that no longer
+    contains that event unchanged, i.e. events cut from its end.
+    """
     prev, expected_seq, count = GENESIS, 1, 0
-    for ev in session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars():
+    known_seq, known_hash = known_head or (0, GENESIS)
+    found_known = known_seq == 0
+    query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000)
+    for ev in session.execute(query).scalars():
         count += 1
         if ev.seq != expected_seq:
             return AuditVerification(
@@ -102,6 +127,14 @@ def verify_chain(session: Session) -> AuditVerification:
                 problem="event content does not match its hash (edited)",
             )
         prev, expected_seq = ev.hash, expected_seq + 1
+        found_known = found_known or (ev.seq == known_seq and ev.hash == known_hash)
+    if not found_known:
+        return AuditVerification(
+            ok=False,
+            events=count,
+            first_bad_seq=min(known_seq, count + 1),
+            problem=f"known head event {known_seq} is missing or changed (chain truncated)",
+        )
     return AuditVerification(ok=True, events=count)
 
 

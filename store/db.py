@@ -1,16 +1,25 @@
-"""Engines, sessions and migrations of the governance store (SQLite or PostgreSQL)."""
+"""Engines, sessions, migrations and the writer lock of the governance store.
+
+The store runs on SQLite (embedded default, WAL) or PostgreSQL. Every repository function
+that writes calls `lock_writes` first, so check-then-write sequences (quorum counts, the
+audit chain's next sequence number, idempotent proposals) never interleave between two
+writers on either database.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_BUSY_TIMEOUT_MS = 5000
+# Any constant works; it only has to be the same for every journeyops writer.
+_PG_WRITER_LOCK = 0x6A6F7572  # "jour"
 
 
 def sqlite_url(path: Path) -> str:
@@ -19,20 +28,20 @@ def sqlite_url(path: Path) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout and enforced foreign keys."""
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+    """Create an engine; SQLite gets WAL, a 5 s busy timeout and enforced foreign keys."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
-        @event.listens_for(engine, "connect")
-        def _pragmas(conn: Any, _record: object) -> None:
-            cur = conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
 
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+def _sqlite_pragmas(dbapi_conn: object, _record: ConnectionPoolEntry) -> None:
+    cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
 
 
 def migrate(engine: Engine) -> None:
@@ -47,3 +56,18 @@ def migrate(engine: Engine) -> None:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory; callers own their transactions (`with f.begin()`)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def lock_writes(session: Session) -> None:
+    """Serialize this transaction with every other store writer until it ends.
+
+    SQLite takes the database write lock now (waiting up to the busy timeout), which also
+    opens the transaction, so the reads that follow see every committed write. PostgreSQL
+    takes a transaction-scoped advisory lock; its later statements see fresh commits too.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        # A write that matches no row still takes SQLite's RESERVED lock.
+        session.execute(text("UPDATE audit_events SET seq = seq WHERE 0 = 1"))
+    elif dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_WRITER_LOCK})

@@ -1,4 +1,9 @@
-"""Journeys and their councils: keyword-only repository functions."""
+"""Journeys and their councils: keyword-only repository functions.
+
+A journey without a council of its own is governed by the nearest ancestor's council; a
+journey with none in its whole ancestry gets a memberless view, so nobody can decide on
+its actions until a journeys file declares a council.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +13,30 @@ from pydantic import BaseModel
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from store.db import lock_writes
 from store.journeys_file import DECIDING_ROLES, JourneySpec
 from store.models import Council, CouncilMember, Journey
 
 
 class MemberView(BaseModel):
+    """A council member as the gate sees them."""
+
     user: str
     role: str
     revoked: bool = False
 
     @property
     def can_decide(self) -> bool:
+        """Whether this member's approvals and rejections count (deciding role, active)."""
         return self.role in DECIDING_ROLES and not self.revoked
 
 
 class CouncilView(BaseModel):
-    """The council that decides for a journey (its own, or the nearest ancestor's)."""
+    """The council that decides for a journey (its own, or the nearest ancestor's).
+
+    `source_journey` is None when no journey in the ancestry has a council: then there
+    are no members and nobody can decide.
+    """
 
     journey_id: str
     source_journey: str | None
@@ -39,11 +52,13 @@ class CouncilView(BaseModel):
         return self.quorum
 
     def deciders(self) -> set[str]:
+        """Return the users whose decisions count."""
         return {m.user for m in self.members if m.can_decide}
 
 
 def save_journeys(session: Session, *, specs: list[JourneySpec]) -> list[str]:
-    """Insert or update declared journeys and replace their councils."""
+    """Insert or update declared journeys and replace their councils; return their ids."""
+    lock_writes(session)
     for spec in sorted(specs, key=lambda s: _depth(s, specs)):
         row = session.get(Journey, spec.id) or Journey(id=spec.id)
         row.name = spec.name or spec.id
@@ -80,6 +95,7 @@ def _depth(spec: JourneySpec, specs: list[JourneySpec]) -> int:
 
 def register_inferred(session: Session, *, journey_id: str, stages: list[str]) -> bool:
     """Create an undeclared journey seen in events, unless it exists; return whether created."""
+    lock_writes(session)
     if session.get(Journey, journey_id) is not None:
         return False
     session.add(Journey(id=journey_id, name=journey_id, declared=False, stages=list(stages)))
@@ -107,7 +123,11 @@ def get_journey(session: Session, *, journey_id: str) -> Journey | None:
 
 
 def council_for(session: Session, *, journey_id: str, default_quorum: int = 1) -> CouncilView:
-    """Return the council of a journey, inherited from the nearest ancestor that has one."""
+    """Return the council of a journey, inherited from the nearest ancestor that has one.
+
+    Without any, return a memberless view with `default_quorum` (config
+    `approval.default_quorum`) and `source_journey` None: nobody can decide.
+    """
     node: str | None = journey_id
     seen: set[str] = set()
     while node is not None and node not in seen:
@@ -137,6 +157,7 @@ def council_for(session: Session, *, journey_id: str, default_quorum: int = 1) -
 
 def revoke_member(session: Session, *, journey_id: str, user: str, now: dt.datetime) -> bool:
     """Revoke a member's decision rights on a journey's own council; return whether found."""
+    lock_writes(session)
     member = session.execute(
         select(CouncilMember).where(
             CouncilMember.journey_id == journey_id, CouncilMember.user_name == user

@@ -56,6 +56,8 @@ class JourneySpec(BaseModel):
 def load_journeys_file(path: Path) -> list[JourneySpec]:
     """Parse and validate a journeys file; errors name the file, line and field."""
     text = _read(path)
+    if path.suffix.lower() not in (".toml", ".yaml", ".yml"):
+        raise InputError(str(path), None, None, "a journeys file ends in .toml, .yaml or .yml")
     try:
         raw = (
             yaml.safe_load(text)
@@ -69,17 +71,18 @@ def load_journeys_file(path: Path) -> list[JourneySpec]:
     entries = _flatten((raw or {}).get("journeys"), parent=None) if isinstance(raw, dict) else None
     if not entries:
         raise InputError(str(path), 1, "journeys", "no journeys: expect a list under `journeys`")
+    ids = [str(e.get("id", "")) for e in entries]
     specs: list[JourneySpec] = []
-    for entry in entries:
-        ident = str(entry.get("id", ""))
+    for entry, ident in zip(entries, ids, strict=True):
         try:
             specs.append(JourneySpec.model_validate(entry))
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"])
-            raise InputError(
-                str(path), _line_of(text, ident), field, f"journey {ident!r}: {err['msg']}"
-            ) from exc
+            keys = [str(p) for p in err["loc"] if not isinstance(p, int)]
+            value = err["input"] if isinstance(err["input"], str | int) else None
+            line = _line_in(text, ident, ids, keys[-1] if keys else "id", value)
+            raise InputError(str(path), line, field, f"journey {ident!r}: {err['msg']}") from exc
     _check(specs, path, text)
     return specs
 
@@ -113,34 +116,60 @@ def _check(specs: list[JourneySpec], path: Path, text: str) -> None:
     by_id = {s.id: s for s in specs}
     for spec in specs:
         line = _line_of(text, spec.id)
+
+        def at(key: str, value: str | int | None = None, spec: JourneySpec = spec) -> int | None:
+            return _line_in(text, spec.id, ids, key, value)
+
         if not _SLUG.match(spec.id):
             raise InputError(str(path), line, "id", f"journey id {spec.id!r} is not a slug")
         if ids.count(spec.id) > 1:
-            raise InputError(str(path), line, "id", f"journey id {spec.id!r} is declared twice")
+            again = _line_of(text, spec.id, nth=2)
+            raise InputError(str(path), again, "id", f"journey id {spec.id!r} is declared twice")
         if spec.parent is not None and spec.parent not in by_id:
             raise InputError(
-                str(path), line, "parent", f"journey {spec.id!r}: unknown parent {spec.parent!r}"
+                str(path),
+                at("parent", spec.parent),
+                "parent",
+                f"journey {spec.id!r}: unknown parent {spec.parent!r}",
             )
         for stage in spec.stages:
             if not isinstance(stage, str) or not _SLUG.match(stage):
                 raise InputError(
                     str(path),
-                    _line_of(text, str(stage)) or line,
+                    at("stages", str(stage)),
                     "stages",
                     f"journey {spec.id!r}: stage {stage!r} is not a slug",
                 )
         if len(set(spec.stages)) != len(spec.stages):
+            twice = next(st for st in spec.stages if spec.stages.count(st) > 1)
             raise InputError(
-                str(path), line, "stages", f"journey {spec.id!r}: a stage is listed twice"
+                str(path),
+                at("stages", twice),
+                "stages",
+                f"journey {spec.id!r}: stage {twice!r} is listed twice",
             )
         seen, node = {spec.id}, spec.parent
         while node is not None:
             if node in seen:
-                raise InputError(str(path), line, "parent", f"journey {spec.id!r}: parent cycle")
+                raise InputError(
+                    str(path),
+                    at("parent", spec.parent),
+                    "parent",
+                    f"journey {spec.id!r}: parent cycle",
+                )
             seen.add(node)
             node = by_id[node].parent
         council = spec.council
         if council is not None:
+            users = [m.user for m in council.members]
+            for user in users:
+                if users.count(user) > 1:
+                    raise InputError(
+                        str(path),
+                        at("user", user),
+                        "council.members",
+                        f"journey {spec.id!r}: council member {user!r} is listed twice",
+                    )
             deciders = {m.user for m in council.members if m.role in DECIDING_ROLES}
             for q, name in (
                 (council.quorum, "quorum"),
@@ -149,22 +178,46 @@ def _check(specs: list[JourneySpec], path: Path, text: str) -> None:
                 if q is not None and q > len(deciders):
                     raise InputError(
                         str(path),
-                        line,
+                        at(name, q),
                         f"council.{name}",
                         f"journey {spec.id!r}: {name} {q} exceeds its "
                         f"{len(deciders)} deciding members",
                     )
 
 
-def _line_of(text: str, needle: str) -> int | None:
-    """Return the first line that declares `needle` as an id (best effort)."""
+def _line_of(text: str, needle: str, *, nth: int = 1) -> int | None:
+    """Return the nth line that declares `needle` as an id (best effort)."""
     if not needle:
         return None
     pattern = re.compile(rf"""(^|\W)id\s*[=:]\s*["']?{re.escape(needle)}["']?\s*(#.*)?$""")
-    for i, line in enumerate(text.splitlines(), start=1):
-        if pattern.search(line.strip()):
-            return i
-    return None
+    found = [i for i, line in enumerate(text.splitlines(), start=1) if pattern.search(line.strip())]
+    return found[nth - 1] if len(found) >= nth else (found[0] if found else None)
+
+
+def _line_in(
+    text: str, ident: str, ids: list[str], key: str, value: str | int | None = None
+) -> int | None:
+    """Return the line of `key` (holding `value`) within a journey's entry (best effort).
+
+    The entry runs from the line declaring its id to the next line declaring another
+    journey's id; when the key is not found there, the id's line is the answer.
+    """
+    start = _line_of(text, ident)
+    if start is None:
+        return None
+    ends = [n for other in ids if other != ident and (n := _line_of(text, other)) and n > start]
+    end = min(ends, default=len(text.splitlines()) + 1)
+    key_re = re.compile(rf"""(^|[\s{{,])["']?{re.escape(key)}["']?\s*[=:]""")
+    wanted = None if value is None else str(value)
+    for number, line in enumerate(text.splitlines()[start - 1 : end - 1], start=start):
+        if key_re.search(line) and (wanted is None or wanted in line):
+            return number
+    if wanted is not None:
+        # A value on a continuation line of a multi-line list or table.
+        for number, line in enumerate(text.splitlines()[start - 1 : end - 1], start=start):
+            if re.search(rf"""["'\s]{re.escape(wanted)}["',\s\]]""", line + " "):
+                return number
+    return start
 
 
 def _error_line(exc: Exception) -> int | None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -47,10 +48,12 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 class Base(DeclarativeBase):
-    pass
+    """The governance store's metadata (the migrations must produce exactly this)."""
 
 
 class Journey(Base):
+    """A journey; `declared` is False when it was only inferred from events."""
+
     __tablename__ = "journeys"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -102,6 +105,8 @@ class BreakdownRow(Base):
 
 
 class ActionRow(Base):
+    """A proposed fix: `payload` is exactly what the workflow receives once approved."""
+
     __tablename__ = "actions"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -122,7 +127,15 @@ class ActionRow(Base):
 
 
 class DecisionRow(Base):
+    """One council decision. Rows are only ever inserted (triggers refuse UPDATE/DELETE)."""
+
     __tablename__ = "decisions"
+    __table_args__ = (
+        # One decision per user and action version, even between concurrent writers.
+        Index(
+            "uq_decisions_user_per_version", "action_id", "action_version", "user_name", unique=True
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     action_id: Mapped[str] = mapped_column(ForeignKey("actions.id"), index=True)
@@ -135,6 +148,8 @@ class DecisionRow(Base):
 
 
 class AuditEvent(Base):
+    """One link of the hash chain; rows are only ever inserted (triggers refuse changes)."""
+
     __tablename__ = "audit_events"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

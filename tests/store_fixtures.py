@@ -1,4 +1,4 @@
-"""A migrated governance store on SQLite and, when configured, on PostgreSQL."""
+"""A fresh governance store on SQLite and, when configured, on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,37 +7,54 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import make_engine, migrate, session_factory, sqlite_url
 
 BACKENDS = ["sqlite", "postgresql"]
+PG_SKIP = "JOURNEYOPS_TEST_PG_URL is not set (.ci/run sets it); PostgreSQL test skipped"
 
 
-def store_sessions(
-    backend: str, tmp_path: Path, pg_url: str | None
-) -> Iterator[sessionmaker[Session]]:
-    """Yield a session factory on a fresh, migrated database of the given backend."""
+def fresh_engine(backend: str, tmp_path: Path, pg_url: str | None) -> Iterator[Engine]:
+    """Yield an engine on an empty database: a SQLite file, or a new PostgreSQL schema."""
     if backend == "sqlite":
         engine = make_engine(sqlite_url(tmp_path / "store.sqlite"))
-        migrate(engine)
-        yield session_factory(engine)
+        yield engine
         engine.dispose()
         return
     if not pg_url:
-        pytest.skip("JOURNEYOPS_TEST_PG_URL is not set (.ci/run sets it); PostgreSQL test skipped")
+        pytest.skip(PG_SKIP)
     schema = f"t_{uuid.uuid4().hex[:10]}"
     admin = create_engine(pg_url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in pg_url else "?"
     engine = make_engine(f"{pg_url}{sep}options=-csearch_path%3D{schema}")
-    migrate(engine)
     try:
-        yield session_factory(engine)
+        yield engine
     finally:
         engine.dispose()
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def store_sessions(
+    backend: str, tmp_path: Path, pg_url: str | None
+) -> Iterator[sessionmaker[Session]]:
+    """Yield a session factory on a fresh, migrated database of the given backend."""
+    for engine in fresh_engine(backend, tmp_path, pg_url):
+        migrate(engine)
+        yield session_factory(engine)
+
+
+def drop_append_only_guards(session: Session) -> None:
+    """Drop the triggers that refuse UPDATE/DELETE, as someone with DDL rights could."""
+    if session.get_bind().dialect.name == "postgresql":
+        for table in ("decisions", "audit_events"):
+            session.execute(text(f"DROP TRIGGER {table}_append_only ON {table}"))
+    else:
+        for table in ("decisions", "audit_events"):
+            for verb in ("update", "delete"):
+                session.execute(text(f"DROP TRIGGER {table}_no_{verb}"))

@@ -1,0 +1,196 @@
+"""The approval gate's rules: who may decide, quorum, expiry, and the status transitions.
+
+Public through `store.actions`. Every check runs before anything is written, under the
+store's writer lock (and, on PostgreSQL, a row lock on the action), and the status only
+moves through a conditional UPDATE, so concurrent deciders neither both move an action nor
+miss each other's approvals. The one write before a refusal: deciding on an overdue action
+moves it to `expired` first, which stands only if the caller commits; `expire_overdue` does
+the same for every overdue action.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, cast
+
+from pydantic import BaseModel
+from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+
+from store.audit import append_event
+from store.db import lock_writes
+from store.journeys import CouncilView, council_for
+from store.models import ActionRow, DecisionRow
+
+Decision = Literal["approve", "reject"]
+
+
+class DecisionRefused(Exception):
+    """A decision that the gate does not accept; the message says why, for the user."""
+
+
+class DecisionOutcome(BaseModel):
+    """The recorded decision's effect: the action's status and the quorum progress."""
+
+    action_id: str
+    status: str
+    approvals: int
+    quorum: int
+
+
+def decide(
+    session: Session,
+    *,
+    action_id: str,
+    user: str,
+    decision: Decision,
+    reason: str,
+    now: dt.datetime,
+) -> DecisionOutcome:
+    """Record a council member's decision and move the action when quorum is met.
+
+    Raises DecisionRefused when the gate's rules do not allow the decision.
+    """
+    lock_writes(session)
+    # populate_existing: a row this session loaded earlier may be stale by now.
+    query = select(ActionRow).where(ActionRow.id == action_id).with_for_update()
+    action = session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
+    if action is None:
+        raise DecisionRefused(f"no action {action_id!r}")
+    if action.status == "proposed" and now > action.expires_at:
+        _move(session, action=action, status="expired", actor=user, now=now)
+        raise DecisionRefused(
+            f"action {action_id} expired at {action.expires_at:%Y-%m-%d %H:%M} UTC; "
+            "propose it again if it still matters"
+        )
+    if action.status != "proposed":
+        raise DecisionRefused(f"action {action_id} is {action.status}, not awaiting a decision")
+    if not reason.strip():
+        raise DecisionRefused("a decision needs a reason")
+    council = council_for(session, journey_id=action.journey_id)
+    _check_decider(council, action=action, user=user, decision=decision)
+    current = list(
+        session.execute(
+            select(DecisionRow)
+            .where(DecisionRow.action_id == action_id, DecisionRow.action_version == action.version)
+            .order_by(DecisionRow.id)
+        ).scalars()
+    )
+    if any(d.user_name == user for d in current):
+        raise DecisionRefused(f"{user} already decided on {action_id} v{action.version}")
+    approvers = _approvers(current, action=action, deciders=council.deciders())
+    if decision == "approve":
+        approvers.add(user)
+    quorum = council.quorum_for(action.playbook)
+    status = "rejected" if decision == "reject" else "proposed"
+    if decision == "approve" and len(approvers) >= quorum:
+        status = "approved"
+    if status != "proposed":
+        _move(session, action=action, status=status, actor=user, now=now, audit=False)
+    session.add(
+        DecisionRow(
+            action_id=action_id,
+            action_version=action.version,
+            payload_sha256=action.payload_sha256,
+            user_name=user,
+            decision=decision,
+            reason=reason.strip(),
+            decided_at=now,
+        )
+    )
+    session.flush()
+    append_event(
+        session,
+        actor=user,
+        kind=f"decision.{decision}",
+        subject=action_id,
+        data={
+            "reason": reason.strip(),
+            "version": action.version,
+            "payload_sha256": action.payload_sha256,
+            "status": status,
+            "approvals": len(approvers),
+            "quorum": quorum,
+        },
+        now=now,
+    )
+    return DecisionOutcome(
+        action_id=action_id, status=status, approvals=len(approvers), quorum=quorum
+    )
+
+
+def expire_overdue(session: Session, *, now: dt.datetime, actor: str = "journeyops") -> list[str]:
+    """Move every proposed action past its expiry to `expired`; return their ids."""
+    lock_writes(session)
+    query = select(ActionRow).where(ActionRow.status == "proposed", ActionRow.expires_at < now)
+    overdue = list(session.execute(query.order_by(ActionRow.id)).scalars())
+    for action in overdue:
+        _move(session, action=action, status="expired", actor=actor, now=now)
+    return [a.id for a in overdue]
+
+
+def _check_decider(
+    council: CouncilView, *, action: ActionRow, user: str, decision: Decision
+) -> None:
+    journey = action.journey_id
+    if council.source_journey is None:
+        raise DecisionRefused(
+            f"journey {journey} has no council (nor has any parent journey): nobody can "
+            "decide until a journeys file gives it one"
+        )
+    member = next((m for m in council.members if m.user == user), None)
+    if member is None:
+        raise DecisionRefused(f"{user} is not a member of the council of journey {journey}")
+    if member.revoked:
+        raise DecisionRefused(f"{user}'s membership of the council of {journey} was revoked")
+    if not member.can_decide:
+        raise DecisionRefused(f"{user} is a {member.role} and has no decision right on {journey}")
+    if decision == "approve" and user == action.proposed_by:
+        raise DecisionRefused(f"{user} proposed {action.id} and cannot approve it")
+
+
+def _approvers(decisions: list[DecisionRow], *, action: ActionRow, deciders: set[str]) -> set[str]:
+    """Return the distinct active deciders whose approval binds to the current payload."""
+    return {
+        d.user_name
+        for d in decisions
+        if d.decision == "approve"
+        and d.payload_sha256 == action.payload_sha256
+        and d.user_name in deciders
+        and d.user_name != action.proposed_by
+    }
+
+
+def _move(
+    session: Session,
+    *,
+    action: ActionRow,
+    status: str,
+    actor: str,
+    now: dt.datetime,
+    audit: bool = True,
+) -> None:
+    """Move a proposed action to `status`, refusing if someone else moved it first."""
+    result = session.execute(
+        update(ActionRow)
+        .where(
+            ActionRow.id == action.id,
+            ActionRow.status == "proposed",
+            ActionRow.version == action.version,
+        )
+        .values(status=status, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if cast("CursorResult[Any]", result).rowcount != 1:
+        raise DecisionRefused(f"action {action.id} was decided concurrently; nothing recorded")
+    session.refresh(action)
+    if audit:
+        append_event(
+            session,
+            actor=actor,
+            kind=f"action.{status}",
+            subject=action.id,
+            data={"version": action.version, "expires_at": action.expires_at.isoformat()},
+            now=now,
+        )
