@@ -68,4 +68,4 @@ def install() -> Path:
 if __name__ == "__main__":
     if sys.argv[1:] != ["install"]:
         sys.exit("usage: python -m store.model_files install")
-    print(install())
+    sys.stdout.write(f"{install()}\n")
