@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from store.errors import InputError
 
 from agent.cli_actions import actions_app, pending_actions
 from agent.cli_data import ingest_app, journeys_app
 from agent.cli_env import CliEnv, env
 from agent.cli_eval import eval_app
 from agent.config import ConfigError
+from store.errors import InputError
 
 app = typer.Typer(
     help="journeyops: find why customer journeys break and file governed fixes.",
@@ -92,8 +91,9 @@ def demo_data(
     scale: Annotated[float, typer.Option(help="1.0 ≈ one million events; 10 ≈ ten million.")] = 1.0,
 ) -> None:
     """Generate the demo data set: journeys, events, insights and the planted ground truth."""
-    from evals.demo_data import generate
     from rich.progress import Progress
+
+    from evals.demo_data import generate
 
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Generating demo data", total=None)
@@ -119,10 +119,6 @@ def main() -> None:
     except (ConfigError, InputError) as exc:
         err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, markup=True)
         raise SystemExit(2) from None
-
-
-def _dump(data: object) -> str:
-    return json.dumps(data, indent=2, default=str)
 
 
 if __name__ == "__main__":
