@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/journeyops eval rca-bench
 	$(BIN)/journeyops eval scenarios --seed 101 --count 20
 	$(BIN)/journeyops eval bench --events 10000000
+	$(BIN)/journeyops eval insights --count 100000
 
 clean:
 	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -109,3 +109,25 @@ def bench(
     for key, value in report.model_dump().items():
         table.add_row(key, f"{value:,}" if isinstance(value, int) else f"{value:,.2f}")
     console.print(table)
+
+
+@eval_app.command("insights")
+def insights(
+    count: Annotated[int, typer.Option(help="Insights to generate, ingest and query.")] = 100_000,
+    embedder: Annotated[str, typer.Option(help="minilm (the product's) or hashing.")] = "minilm",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the figures as one JSON object.")
+    ] = False,
+) -> None:
+    """Benchmark insight ingest rate, filtered query latency and planted-evidence recall@10."""
+    from evals.insights_bench import render_insights_bench, run_insights_bench
+
+    report = run_insights_bench(
+        count=count,
+        embedder=embedder,
+        progress=None if as_json else (lambda m: console.print(m, style="dim")),
+    )
+    if as_json:
+        sys.stdout.write(report.model_dump_json() + "\n")
+        return
+    console.print(render_insights_bench(report))

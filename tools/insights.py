@@ -138,14 +138,11 @@ def evidence_for_breakdown(
         return []
     records = [r for r, _ in candidates]
     seg_hits = np.array([h for _, h in candidates], dtype=float)
-    query = (
-        f"{metric_label} problem at {stage.replace('_', ' ')}: {_PROBLEM.get(unit, '')} "
-        + " ".join(segment.values())
-    )
+    query = evidence_query(metric_label=metric_label, stage=stage, unit=unit, segment=segment)
     vectors = _matrix(records)
     qv = store.embedder.embed([query])[0]
     vector = vectors @ qv
-    keyword = _bm25(records, _words(query))
+    keyword = keyword_scores(records, query)
     novelty = _novelty(store, records, vectors, journey=journey, stage=stage, baseline=baseline)
     fused = np.zeros(len(records))
     for scores in (vector, keyword, novelty, seg_hits):
@@ -161,6 +158,19 @@ def evidence_for_breakdown(
         )
         for i in order
     ]
+
+
+def evidence_query(*, metric_label: str, stage: str, unit: str, segment: Mapping[str, str]) -> str:
+    """Return the words that describe a breakdown's problem (the retrieval query)."""
+    problem = _PROBLEM.get(unit, "")
+    return f"{metric_label} problem at {stage.replace('_', ' ')}: {problem} " + " ".join(
+        segment.values()
+    )
+
+
+def keyword_scores(records: Sequence[InsightRecord], query: str) -> np.ndarray:
+    """Return BM25 scores of records for the words of `query` (the keyword-only ranking)."""
+    return _bm25(records, _words(query))
 
 
 def _matrix(records: Sequence[InsightRecord]) -> np.ndarray:

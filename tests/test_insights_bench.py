@@ -1,0 +1,52 @@
+"""The insight retrieval benchmark on a tiny data set with the hashing embedder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from evals.insights_bench import InsightsBenchReport, render_insights_bench, run_insights_bench
+
+KEYS = {
+    "count",
+    "ingest_per_s",
+    "query_p50_ms",
+    "query_p95_ms",
+    "recall_at_10",
+    "keyword_recall_at_10",
+}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> InsightsBenchReport:
+    work: Path = tmp_path_factory.mktemp("insights-bench")
+    return run_insights_bench(count=1500, workdir=work, embedder="hashing")
+
+
+def test_report_has_the_contract_keys(report: InsightsBenchReport) -> None:
+    assert set(report.model_dump()) >= KEYS
+    assert report.count == 1500
+    assert report.ingest_per_s > 0
+    assert 0 < report.query_p50_ms <= report.query_p95_ms
+
+
+def test_recall_is_a_fraction_and_hybrid_beats_keyword(report: InsightsBenchReport) -> None:
+    assert 0.0 <= report.recall_at_10 <= 1.0
+    assert 0.0 <= report.keyword_recall_at_10 <= 1.0
+    assert set(report.per_incident) == {"inc-1", "inc-2", "inc-3"}
+    assert report.recall_at_10 >= report.keyword_recall_at_10
+
+
+def test_unknown_embedder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown embedder"):
+        run_insights_bench(count=10, workdir=tmp_path, embedder="word2vec")
+
+
+def test_render_shows_every_measure(report: InsightsBenchReport) -> None:
+    console = Console(width=120, record=True)
+    console.print(render_insights_bench(report))
+    text = console.export_text()
+    for label in ("Ingest", "p95", "Recall@10 hybrid", "keyword", "inc-1"):
+        assert label in text
