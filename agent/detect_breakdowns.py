@@ -6,10 +6,11 @@ from langgraph.runtime import Runtime
 
 from agent.context import RunContext
 from agent.state import InvestigationState
-from tools.detect import DetectionParams, Periods, periods_for
+from tools.detect import Detection, DetectionParams, Periods, detect_segments, periods_for
 from tools.detect import detect_breakdowns as run_detection
 from tools.findings import Breakdown, Impact, Window, breakdown_id
 from tools.impact import severity, weekly_impact
+from tools.metrics import MetricDef
 
 
 def detection_params(ctx: RunContext) -> DetectionParams:
@@ -44,11 +45,15 @@ def detect_breakdowns(state: InvestigationState, runtime: Runtime[RunContext]) -
         journey=state.journey,
         stage=state.stage,
     )
-    detections = run_detection(daily, metrics, periods, params)
+    detections = run_detection(
+        daily, metrics, periods, params.model_copy(update={"fdr": params.fdr / 2})
+    )
+    flagged = [d for d in detections if d.flagged]
+    flagged += _segment_breakdowns(ctx, state, detections, metrics, periods, params)
     measures = set(ctx.warehouse.measures())
     window = Window(start=periods.start, end=periods.end)
     found: list[Breakdown] = []
-    for d in (d for d in detections if d.flagged):
+    for d in flagged:
         metric = ctx.settings.metrics[d.metric]
         unit_value = None
         if metric.unit_value_column and metric.unit_value_column in measures:
@@ -84,3 +89,36 @@ def detect_breakdowns(state: InvestigationState, runtime: Runtime[RunContext]) -
         )
     found.sort(key=lambda b: -b.impact.per_week)
     return {"as_of": as_of, "breakdowns": found, "series_tested": len(detections)}
+
+
+def _segment_breakdowns(
+    ctx: RunContext,
+    state: InvestigationState,
+    detections: list[Detection],
+    metrics: list[MetricDef],
+    periods: Periods,
+    params: DetectionParams,
+) -> list[Detection]:
+    """Return stage-level results for stages whose total hid a broken large segment.
+
+    The stage's own numbers are reported (the breakdown is of the stage), with the p-value
+    of the segment test that found it; localization then names the segment.
+    """
+    if state.journey is not None or state.stage is not None:
+        return []
+    dims = [d for d in ctx.warehouse.dimensions() if d not in ctx.settings.warehouse.ignore_columns]
+    series = ctx.warehouse.segment_series(
+        metrics=metrics,
+        dims=dims,
+        start=min(periods.baseline, default=periods.start),
+        end=periods.end,
+    )
+    by_key = {(d.journey, d.stage, d.metric): d for d in detections}
+    out: dict[tuple[str, str, str], Detection] = {}
+    for seg in detect_segments(series, metrics, periods, params):
+        key = (seg.journey, seg.stage, seg.metric)
+        stage = by_key.get(key)
+        if stage is None or stage.flagged or not stage.degraded or key in out:
+            continue
+        out[key] = stage.model_copy(update={"p_value": seg.detection.p_value, "flagged": True})
+    return list(out.values())

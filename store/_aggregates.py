@@ -184,3 +184,49 @@ def distinct_counts(
         select(*cols).where(_scope(t, journey=journey, stage=stage, start=start, end=end))
     ).one()
     return {d: int(v or 0) for d, v in zip(dims, row, strict=True)}
+
+
+def segment_series(
+    conn: Connection,
+    t: TableClause,
+    *,
+    metrics: Sequence[MetricDef],
+    dims: Sequence[str],
+    start: date,
+    end: date,
+) -> pd.DataFrame:
+    """Return daily metric sums per journey, stage and single-dimension segment.
+
+    One pass with GROUPING SETS ((dim1), (dim2), …) under journey, stage and day; the result
+    is long: columns journey, stage, day, dim, value, visits and the metric sums.
+    """
+    present = set(t.c.keys())
+    exprs = {d: func.coalesce(cast(t.c[d], String()), literal(NONE)) for d in dims if d in t.c}
+    if not exprs:
+        return pd.DataFrame()
+    sums: list[ColumnElement[Any]] = [func.count().label("visits")]
+    for m in metrics:
+        if metric_available(m, present):
+            sums += [
+                term_sum(m.numerator, t).label(f"{m.name}__num"),
+                term_sum_squares(m.numerator, t).label(f"{m.name}__num2"),
+                term_sum(m.denominator, t).label(f"{m.name}__den"),
+            ]
+    cols = [t.c.journey, t.c.stage, t.c.day, *(e.label(f"d__{d}") for d, e in exprs.items()), *sums]
+    query = (
+        select(*cols)
+        .where(_scope(t, journey=None, stage=None, start=start, end=end))
+        .group_by(t.c.journey, t.c.stage, t.c.day, func.grouping_sets(*exprs.values()))
+    )
+    wide = _frame(conn, query, [str(c.name) for c in cols])
+    parts = []
+    for d in exprs:
+        part = wide[wide[f"d__{d}"].notna()].copy()
+        part["dim"], part["value"] = d, part[f"d__{d}"].astype(str)
+        parts.append(part.drop(columns=[f"d__{x}" for x in exprs]))
+    long = pd.concat(parts, ignore_index=True)
+    long["day"] = [_as_date(d) for d in long["day"]]
+    for name in long.columns:
+        if name.endswith(("__num", "__num2", "__den")):
+            long[name] = long[name].astype("float64")
+    return long

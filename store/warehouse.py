@@ -137,6 +137,20 @@ class Warehouse:
                 stage=stage,
             )
 
+    def segment_series(
+        self, *, metrics: Sequence[MetricDef], dims: Sequence[str], start: date, end: date
+    ) -> pd.DataFrame:
+        """Return daily metric sums per journey, stage and single-dimension segment."""
+        with self._engine.connect() as conn:
+            return agg.segment_series(
+                conn,
+                agg.events_table(self.columns()),
+                metrics=metrics,
+                dims=dims,
+                start=start,
+                end=end,
+            )
+
     def leaf_cells(
         self,
         *,

@@ -198,3 +198,19 @@ def test_failure_while_writing_rolls_back_rows_and_new_columns(
     assert not wh.ingest_events(path).already_ingested
     assert wh.dimensions() == ["channel", "segment"]
     assert int(wh.daily_series(metrics=[], start=D1, end=D3)["visits"].sum()) == 8
+
+
+def test_segment_series_groups_each_dimension_in_one_grouping_sets_pass(wh: Warehouse) -> None:
+    frame = wh.segment_series(metrics=[CONVERSION], dims=["channel"], start=D1, end=D3)
+    got = {
+        (r.stage, r.day, r.dim, r.value): (r.visits, r.conversion__num)
+        for r in frame[frame["journey"] == "checkout"].itertuples()
+    }
+    assert got == {
+        ("cart", D1, "channel", "web"): (1, 1),
+        ("cart", D1, "channel", "app"): (1, 0),
+        ("payment", D1, "channel", "web"): (1, 1),
+        ("cart", D2, "channel", "(none)"): (1, 1),
+        ("payment", D2, "channel", "app"): (1, 0),
+        ("payment", D2, "channel", "web"): (1, 1),
+    }

@@ -230,3 +230,67 @@ def _flag(results: list[Detection], metrics: Sequence[MetricDef], params: Detect
             and abs(r.relative_change) >= params.min_relative_effect
         )
         r.flagged = r.degraded and r.p_value <= cutoff and big_enough
+
+
+class SegmentDetection(BaseModel):
+    """A flagged single-dimension segment of a journey stage."""
+
+    journey: str
+    stage: str
+    metric: str
+    segment: dict[str, str]
+    share: float
+    detection: Detection
+
+
+def detect_segments(
+    series: pd.DataFrame,
+    metrics: Sequence[MetricDef],
+    periods: Periods,
+    params: DetectionParams,
+    *,
+    min_share: float = 0.1,
+) -> list[SegmentDetection]:
+    """Test every single-dimension segment holding ≥ `min_share` of its stage's volume.
+
+    A break confined to one segment can hide in a stage total that other segments pull the
+    other way; testing the large segments as series of their own (with their own
+    Benjamini–Hochberg family) finds it.
+    """
+    if series.empty:
+        return []
+    frame = series.copy()
+    key = frame["stage"] + "\x1f" + frame["dim"] + "\x1f" + frame["value"]
+    window = set(periods.window)
+    current = frame[frame["day"].isin(window)]
+    shares: dict[tuple[str, ...], float] = {}
+    for metric in metrics:
+        den = f"{metric.name}__den"
+        if den not in frame.columns:
+            continue
+        by_seg = current.groupby(["journey", "stage", "dim", "value"])[den].sum()
+        by_dim = by_seg.groupby(level=[0, 1, 2]).transform("sum")
+        for idx, share in (by_seg / by_dim.where(by_dim > 0)).fillna(0.0).items():
+            shares[(metric.name, *idx)] = float(share)
+    frame["stage"] = key
+    found = []
+    # The segment family spends half the false-discovery budget, the stage family the other
+    # half, so adding segment tests does not loosen the scan's overall error rate.
+    halved = params.model_copy(update={"fdr": params.fdr / 2})
+    for d in detect_breakdowns(frame.drop(columns=["dim", "value"]), metrics, periods, halved):
+        if not d.flagged:
+            continue
+        stage, dim, value = d.stage.split("\x1f")
+        share = shares.get((d.metric, d.journey, stage, dim, value), 0.0)
+        if share >= min_share:
+            found.append(
+                SegmentDetection(
+                    journey=d.journey,
+                    stage=stage,
+                    metric=d.metric,
+                    segment={dim: value},
+                    share=share,
+                    detection=d,
+                )
+            )
+    return found
