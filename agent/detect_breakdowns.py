@@ -45,11 +45,12 @@ def detect_breakdowns(state: InvestigationState, runtime: Runtime[RunContext]) -
         journey=state.journey,
         stage=state.stage,
     )
-    detections = run_detection(
-        daily, metrics, periods, params.model_copy(update={"fdr": params.fdr / 2})
-    )
+    # Stage totals and large segments are two test families; each spends half the
+    # false-discovery budget so adding segment tests does not loosen the scan's error rate.
+    family = params.model_copy(update={"fdr": params.fdr / 2})
+    detections = run_detection(daily, metrics, periods, family)
     flagged = [d for d in detections if d.flagged]
-    flagged += _segment_breakdowns(ctx, state, detections, metrics, periods, params)
+    flagged += _segment_breakdowns(ctx, state, detections, metrics, periods, family)
     measures = set(ctx.warehouse.measures())
     window = Window(start=periods.start, end=periods.end)
     found: list[Breakdown] = []

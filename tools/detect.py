@@ -274,10 +274,7 @@ def detect_segments(
             shares[(metric.name, *idx)] = float(share)
     frame["stage"] = key
     found = []
-    # The segment family spends half the false-discovery budget, the stage family the other
-    # half, so adding segment tests does not loosen the scan's overall error rate.
-    halved = params.model_copy(update={"fdr": params.fdr / 2})
-    for d in detect_breakdowns(frame.drop(columns=["dim", "value"]), metrics, periods, halved):
+    for d in detect_breakdowns(frame.drop(columns=["dim", "value"]), metrics, periods, params):
         if not d.flagged:
             continue
         stage, dim, value = d.stage.split("\x1f")
