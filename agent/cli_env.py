@@ -43,6 +43,10 @@ class CliEnv:
             self._context = build_context(
                 self.settings, self.workspace, with_insights=with_insights
             )
+            if self.settings.llm.provider != "offline":
+                from agent.llm import make_llm
+
+                self._context.llm = make_llm(self.settings.llm)
         if status is not None:
             self._context.status = status
         return self._context

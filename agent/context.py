@@ -14,6 +14,7 @@ from agent.config import Settings
 from agent.workspace import Workspace
 
 if TYPE_CHECKING:
+    from agent.llm_types import LLM
     from store.insights import InsightStore
     from store.warehouse import Warehouse
 
@@ -31,8 +32,10 @@ class RunContext:
     warehouse: Warehouse
     sessions: sessionmaker[Session]
     insights: InsightStore | None = None
+    llm: LLM | None = None
     clock: Callable[[], dt.datetime] = _utcnow
     status: Callable[[str], None] = field(default=lambda _msg: None)
+    scratch: dict[str, object] = field(default_factory=dict)
 
 
 def warehouse_url(settings: Settings, workspace: Workspace) -> str:

@@ -13,13 +13,25 @@ from tools.units import format_segment, format_value
 
 
 def draft_hypotheses(state: InvestigationState, runtime: Runtime[RunContext]) -> dict[str, object]:
-    """Attach templated hypotheses, one per localized cause (or one when none is)."""
-    metrics = runtime.context.settings.metrics
-    updated = [
-        bd.model_copy(update={"hypotheses": hypotheses_for(bd, metrics[bd.metric])})
-        for bd in state.breakdowns
-    ]
-    return {"breakdowns": updated}
+    """Attach hypotheses, one per localized cause (or one when none is).
+
+    Offline they are templated; with a model configured the model writes them, held to
+    the grounding guard, and the templated ones stand in whenever it fails.
+    """
+    ctx = runtime.context
+    metrics = ctx.settings.metrics
+    updated: list[Breakdown] = []
+    notices: list[str] = []
+    for bd in state.breakdowns:
+        hyps = hypotheses_for(bd, metrics[bd.metric])
+        if ctx.llm is not None:
+            from agent.llm_hypotheses import model_hypotheses
+
+            hyps, notice = model_hypotheses(ctx.llm, bd, metrics[bd.metric], hyps)
+            if notice:
+                notices.append(notice)
+        updated.append(bd.model_copy(update={"hypotheses": hyps}))
+    return {"breakdowns": updated, "notices": [*state.notices, *notices]}
 
 
 def hypotheses_for(bd: Breakdown, metric: MetricDef) -> list[Hypothesis]:

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from typing import Literal
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+from agent.chat import (
+    ChatState,
+    begin_turn,
+    call_model,
+    check_grounding,
+    route_after_check,
+    route_after_model,
+    run_tools,
+    stop_budget,
+)
 from agent.context import RunContext
 from agent.detect_breakdowns import detect_breakdowns
 from agent.draft_hypotheses import draft_hypotheses
@@ -44,3 +55,27 @@ def build_investigation_graph(
     else:
         graph.add_edge("recommend_fixes", END)
     return graph.compile(name="investigation")
+
+
+def build_chat_graph(
+    *, checkpointer: BaseCheckpointSaver[str] | None = None
+) -> CompiledStateGraph[ChatState, RunContext, ChatState, ChatState]:
+    """Begin turn → model ⇄ tools (step budget) → grounding guard (one retry) → answer."""
+    graph = StateGraph(ChatState, context_schema=RunContext)
+    graph.add_node("begin_turn", begin_turn)
+    graph.add_node("call_model", call_model)
+    graph.add_node("run_tools", run_tools)
+    graph.add_node("stop_budget", stop_budget)
+    graph.add_node("check_grounding", check_grounding)
+    graph.add_edge(START, "begin_turn")
+    graph.add_edge("begin_turn", "call_model")
+    graph.add_conditional_edges("call_model", route_after_model)
+    graph.add_edge("run_tools", "call_model")
+    graph.add_edge("stop_budget", END)
+    graph.add_conditional_edges("check_grounding", route_after_check)
+    return graph.compile(name="chat", checkpointer=checkpointer)
+
+
+# Entry points for LangGraph's own tooling (langgraph.json); ours build graphs per run.
+investigation = build_investigation_graph(propose=False)
+chat = build_chat_graph()

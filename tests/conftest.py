@@ -8,6 +8,8 @@ import pytest
 
 from agent.config import DEFAULT_CONFIG, Settings, load_settings
 
+pytest_plugins = ["tests.demo_workspace"]
+
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:

@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.cli import app
-from evals.demo_data import GroundTruth, generate
+from evals.demo_data import GroundTruth
+from tests.demo_workspace import copy_home
 from tools.findings import ScanResult
 
 runner = CliRunner()
@@ -22,16 +23,12 @@ def _run(home: Path, *args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GroundTruth, ScanResult]:
-    root = tmp_path_factory.mktemp("demo")
-    home, data = root / "home", root / "data"
-    manifest = generate(data, seed=11, scale=0.5)
-    truth = GroundTruth.model_validate_json(manifest.ground_truth_file.read_text(encoding="utf-8"))
-    _run(home, "journeys", "load", str(manifest.journeys_file))
-    _run(home, "ingest", "events", str(manifest.events_file))
-    _run(home, "ingest", "insights", str(manifest.insights_file))
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, demo_base: Path, demo_truth: GroundTruth
+) -> tuple[Path, GroundTruth, ScanResult]:
+    home = copy_home(demo_base, tmp_path_factory.mktemp("scan-e2e"))
     out = _run(home, "scan", "--json")
-    return home, truth, ScanResult.model_validate_json(out)
+    return home, demo_truth, ScanResult.model_validate_json(out)
 
 
 def test_scan_finds_every_planted_incident_with_its_segment_as_top_cause(
