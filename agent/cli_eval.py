@@ -131,3 +131,58 @@ def insights(
         sys.stdout.write(report.model_dump_json() + "\n")
         return
     console.print(render_insights_bench(report))
+
+
+@eval_app.command("agent")
+def agent(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option(help="Demo workspace to evaluate on (copied; default: build a fresh one)."),
+    ] = None,
+    truth: Annotated[
+        Path | None, typer.Option(help="ground_truth.json of that workspace's demo data.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print cases, passed and failed as JSON.")
+    ] = False,
+) -> None:
+    """Run the chat agent on question/answer cases and check each one mechanically."""
+    import tempfile
+
+    from agent.cli_env import env
+    from evals.agent_eval import build_demo_workspace, run_agent_eval
+    from evals.demo_data import GroundTruth
+
+    settings = env(ctx).settings
+    with tempfile.TemporaryDirectory(prefix="journeyops-agent-demo-") as tmp:
+        if home is None:
+            if not as_json:
+                console.print("Building a demo workspace (scale 0.5) …", style="dim")
+            home, truth = build_demo_workspace(Path(tmp))
+        if truth is None:
+            raise typer.BadParameter("--truth is required with --home", param_hint="--truth")
+        gt = GroundTruth.model_validate_json(truth.read_text(encoding="utf-8"))
+        with Progress(console=console, transient=True, disable=as_json) as progress:
+            task = progress.add_task("Asking", total=None)
+            report = run_agent_eval(
+                home,
+                gt,
+                settings,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+    if as_json:
+        sys.stdout.write(report.model_dump_json(include={"cases", "passed", "failed"}) + "\n")
+        return
+    table = Table(title=f"Agent cases ({report.mode})")
+    table.add_column("case")
+    table.add_column("result")
+    table.add_column("tools")
+    table.add_column("s", justify="right")
+    for r in report.results:
+        verdict = "pass" if r.passed else "FAIL: " + "; ".join(r.failures)
+        table.add_row(r.name, verdict, ", ".join(r.tools), f"{r.seconds:.2f}")
+    console.print(table)
+    console.print(f"{report.passed}/{report.cases} cases passed")
+    if report.failed:
+        raise typer.Exit(1)
