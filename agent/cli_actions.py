@@ -1,4 +1,4 @@
-"""CLI: list proposed actions and record council decisions."""
+"""CLI: list actions, record council decisions, dispatch approved ones, redrive dead letters."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from rich.text import Text
 from agent.cli_env import env
 from agent.context import RunContext
 
-actions_app = typer.Typer(help="Proposed actions and council decisions.", no_args_is_help=True)
+actions_app = typer.Typer(
+    help="Proposed actions, council decisions and dead-letter redrive.", no_args_is_help=True
+)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -51,8 +53,10 @@ def actions_list(
     run = env(ctx).context(with_insights=False)
     table = Table(title="Actions")
     table.add_column("action", no_wrap=True, min_width=16)
-    for col in ("journey", "playbook", "value / week", "status", "proposed by"):
+    for col in ("journey", "playbook", "value / week"):
         table.add_column(col)
+    table.add_column("status", no_wrap=True, min_width=13)
+    table.add_column("proposed by")
     with run.sessions() as session:
         for a in list_actions(session, status=status, journey_id=journey):
             table.add_row(
@@ -70,8 +74,10 @@ def actions_list(
 def actions_show(
     ctx: typer.Context, action_id: Annotated[str, typer.Argument(help="Action id.")]
 ) -> None:
-    """Show an action: the exact payload a workflow would receive, and every decision."""
+    """Show an action: its exact payload, every decision, its deliveries and outcome."""
     from store.actions import decisions_for, get_action
+    from store.models import OutcomeRow
+    from store.outbox import outbox_for
 
     run = env(ctx).context(with_insights=False)
     with run.sessions() as session:
@@ -89,6 +95,21 @@ def actions_show(
             console.print(
                 Text(f"{d.decided_at:%Y-%m-%d %H:%M} {d.user_name} {d.decision}: {d.reason}")
             )
+        for o in outbox_for(session, action_id=action_id):
+            code = f" · HTTP {o.status_code}" if o.status_code is not None else ""
+            error = f" · {o.last_error}" if o.last_error else ""
+            console.print(
+                Text(f"delivery to {o.target}: {o.status} after {o.runs} run(s){code}{error}")
+            )
+        outcome = session.get(OutcomeRow, action_id)
+        if outcome is not None:
+            share = outcome.numbers.get("recovered_share")
+            console.print(
+                f"outcome {outcome.window_start}…{outcome.window_end}: {outcome.verdict} "
+                f"({outcome.metric}, recovered share {share})"
+            )
+        if a.status == "dead_lettered":
+            console.print(f"redrive with: journeyops actions redrive {a.id} --as USER --reason …")
 
 
 def _decide(
@@ -145,3 +166,58 @@ def actions_reject(
 ) -> None:
     """Reject an action as a council member of its journey."""
     _decide(ctx, action_id, user, reason, "reject")
+
+
+@actions_app.command("redrive")
+def actions_redrive(
+    ctx: typer.Context,
+    action_id: Annotated[str, typer.Argument(help="Dead-lettered action id.")],
+    user: Annotated[str, typer.Option("--as", help="Council member re-queuing it.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
+) -> None:
+    """Re-queue a dead-lettered action for the dispatcher (the approval is re-checked)."""
+    from store.outbox import RedriveRefused, redrive
+
+    run = env(ctx).context(with_insights=False)
+    try:
+        with run.sessions.begin() as session:
+            redrive(session, action_id=action_id, user=user, reason=reason, now=run.clock())
+    except RedriveRefused as exc:
+        err_console.print(f"[bold red]refused:[/bold red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(f"{action_id} re-queued by {user}; run `journeyops dispatch` to send it")
+
+
+def dispatch_command(
+    ctx: typer.Context,
+    loop: Annotated[bool, typer.Option("--loop", help="Keep dispatching until stopped.")] = False,
+    interval: Annotated[
+        float, typer.Option(min=0.1, help="Seconds between idle passes with --loop.")
+    ] = 10.0,
+) -> None:
+    """Send approved actions to their workflow targets (re-checking each approval first)."""
+    from agent.dispatch import Dispatcher, DispatchReport
+
+    run = env(ctx).context(with_insights=False)
+    dispatcher = Dispatcher(sessions=run.sessions, targets=run.settings.workflows, clock=run.clock)
+
+    def show(report: DispatchReport) -> None:
+        for action_id in report.delivered:
+            console.print(f"delivered {action_id}")
+        for action_id in report.dead_lettered:
+            console.print(f"[bold red]dead-lettered[/bold red] {action_id}", highlight=False)
+
+    if not loop:
+        report = dispatcher.run_once()
+        show(report)
+        console.print(
+            f"{len(report.delivered)} delivered · {len(report.dead_lettered)} dead-lettered"
+        )
+        if report.dead_lettered:
+            raise typer.Exit(1)
+        return
+    console.print(f"dispatching every {interval:g} s; Ctrl-C to stop")
+    try:
+        dispatcher.run_loop(interval_s=interval, stop=lambda: False, on_pass=show)
+    except KeyboardInterrupt:
+        console.print("stopped")

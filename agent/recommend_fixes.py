@@ -6,14 +6,19 @@ from langgraph.runtime import Runtime
 
 from agent.context import RunContext
 from agent.state import InvestigationState
+from store.outcomes import track_record
 from tools.recommend import rank_fixes
 
 
 def recommend_fixes(state: InvestigationState, runtime: Runtime[RunContext]) -> dict[str, object]:
-    """Attach the ranked recommendations to every breakdown."""
-    playbooks = runtime.context.settings.playbooks
+    """Attach the ranked recommendations, weighed by each playbook's measured track record."""
+    ctx = runtime.context
+    with ctx.sessions() as session:
+        record = track_record(session)
     updated = [
-        bd.model_copy(update={"recommendations": rank_fixes(bd, playbooks)})
+        bd.model_copy(
+            update={"recommendations": rank_fixes(bd, ctx.settings.playbooks, track_record=record)}
+        )
         for bd in state.breakdowns
     ]
     return {"breakdowns": updated}

@@ -5,12 +5,17 @@ store's writer lock (and, on PostgreSQL, a row lock on the action), and the stat
 moves through a conditional UPDATE, so concurrent deciders neither both move an action nor
 miss each other's approvals. The one write before a refusal: deciding on an overdue action
 moves it to `expired` first, which stands only if the caller commits; `expire_overdue` does
-the same for every overdue action.
+the same for every overdue action. The decision that meets quorum also writes the
+action's outbox row in its transaction, and `approval_problem` is the re-check the
+dispatcher runs right before sending.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
 from typing import Any, Literal, cast
 
 from pydantic import BaseModel
@@ -21,9 +26,15 @@ from sqlalchemy.orm import Session
 from store.audit import append_event
 from store.db import lock_writes
 from store.journeys import CouncilView, council_for
-from store.models import ActionRow, DecisionRow
+from store.models import ActionRow, DecisionRow, OutboxRow
 
 Decision = Literal["approve", "reject"]
+
+
+def payload_hash(payload: Mapping[str, object]) -> str:
+    """Return the sha256 of the canonical JSON of a payload (what approvals bind to)."""
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 class DecisionRefused(Exception):
@@ -99,6 +110,22 @@ def decide(
             decided_at=now,
         )
     )
+    if status == "approved":
+        # Same transaction as the approving decision: no approval without its outbox row.
+        session.add(
+            OutboxRow(
+                action_id=action.id,
+                action_version=action.version,
+                payload_sha256=action.payload_sha256,
+                target=action.workflow,
+                status="pending",
+                runs=0,
+                next_attempt_at=now,
+                last_error="",
+                created_at=now,
+                updated_at=now,
+            )
+        )
     session.flush()
     append_event(
         session,
@@ -128,6 +155,39 @@ def expire_overdue(session: Session, *, now: dt.datetime, actor: str = "journeyo
     for action in overdue:
         _move(session, action=action, status="expired", actor=actor, now=now)
     return [a.id for a in overdue]
+
+
+def approval_problem(
+    session: Session, *, action: ActionRow, version: int, payload_sha256: str
+) -> str | None:
+    """Return why an approval no longer allows sending `payload_sha256`, or None if it does.
+
+    The dispatcher calls this right before any side effect: the action must still be
+    approved at the same version, its stored payload must still hash to the approved hash,
+    and enough distinct approvals bound to that hash must exist.
+    """
+    if action.status != "approved":
+        return f"action {action.id} is {action.status}, not approved"
+    if action.version != version:
+        return f"action {action.id} is at v{action.version}; v{version} was approved"
+    if payload_hash(action.payload) != payload_sha256 or action.payload_sha256 != payload_sha256:
+        return f"payload of {action.id} changed after approval; it needs a new approval"
+    rows = session.execute(
+        select(DecisionRow).where(
+            DecisionRow.action_id == action.id, DecisionRow.action_version == action.version
+        )
+    ).scalars()
+    approvers = {
+        d.user_name
+        for d in rows
+        if d.decision == "approve"
+        and d.payload_sha256 == payload_sha256
+        and d.user_name != action.proposed_by
+    }
+    quorum = council_for(session, journey_id=action.journey_id).quorum_for(action.playbook)
+    if len(approvers) < quorum:
+        return f"{action.id} has {len(approvers)} approvals bound to its payload; {quorum} needed"
+    return None
 
 
 def _check_decider(

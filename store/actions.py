@@ -9,14 +9,21 @@ transaction.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store._gate import Decision, DecisionOutcome, DecisionRefused, decide, expire_overdue
+from store._gate import (
+    Decision,
+    DecisionOutcome,
+    DecisionRefused,
+    approval_problem,
+    decide,
+    expire_overdue,
+    payload_hash,
+)
 from store.audit import append_event
 from store.db import lock_writes
 from store.models import ActionRow, BreakdownRow, DecisionRow
@@ -26,6 +33,7 @@ __all__ = [
     "Decision",
     "DecisionOutcome",
     "DecisionRefused",
+    "approval_problem",
     "decide",
     "decisions_for",
     "expire_overdue",
@@ -35,12 +43,6 @@ __all__ = [
     "propose_action",
     "save_breakdown",
 ]
-
-
-def payload_hash(payload: Mapping[str, object]) -> str:
-    """Return the sha256 of the canonical JSON of a payload (what approvals bind to)."""
-    body = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 def save_breakdown(

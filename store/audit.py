@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store.db import lock_writes
-from store.models import AuditEvent
+from store.models import ActionRow, AuditEvent, OutboxRow, OutcomeRow
 
 GENESIS = "0" * 64
 
@@ -147,3 +147,49 @@ def events_for(session: Session, *, subject: str) -> list[AuditEvent]:
 def count_events(session: Session) -> int:
     """Return how many audit events exist."""
     return int(session.execute(select(func.count()).select_from(AuditEvent)).scalar_one())
+
+
+class StoryEvent(BaseModel):
+    """One audit event in an action's story."""
+
+    seq: int
+    ts: dt.datetime
+    actor: str
+    kind: str
+    data: dict[str, object]
+
+
+class ActionStory(BaseModel):
+    """An action's whole story: the row, every audit event, its deliveries and outcome."""
+
+    action: dict[str, object]
+    events: list[StoryEvent]
+    deliveries: list[dict[str, object]]
+    outcome: dict[str, object] | None
+
+
+def action_story(session: Session, *, action_id: str) -> ActionStory | None:
+    """Return the proposal, decisions, dispatch attempts, responses and outcome of an action."""
+    action = session.get(ActionRow, action_id)
+    if action is None:
+        return None
+    events = [
+        StoryEvent(seq=e.seq, ts=e.ts, actor=e.actor, kind=e.kind, data=dict(e.data))
+        for e in events_for(session, subject=action_id)
+    ]
+    rows = session.execute(
+        select(OutboxRow).where(OutboxRow.action_id == action_id).order_by(OutboxRow.id)
+    ).scalars()
+    outcome = session.get(OutcomeRow, action_id)
+    return ActionStory(
+        action=_columns(action),
+        events=events,
+        deliveries=[_columns(r) for r in rows],
+        outcome=_columns(outcome) if outcome is not None else None,
+    )
+
+
+def _columns(row: ActionRow | OutboxRow | OutcomeRow) -> dict[str, object]:
+    values = {c.key: getattr(row, c.key) for c in row.__table__.columns}
+    plain: dict[str, object] = json.loads(json.dumps(values, default=str))
+    return plain

@@ -160,3 +160,46 @@ class AuditEvent(Base):
     data: Mapped[dict[str, object]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxRow(Base):
+    """One approved action waiting for (or done with) delivery to its workflow target.
+
+    Written in the transaction of the approving decision; only the dispatcher moves it:
+    pending -> sending -> delivered | dead | refused (dead rows go back to pending on a
+    person's redrive).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("action_id", "action_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action_id: Mapped[str] = mapped_column(ForeignKey("actions.id"), index=True)
+    action_version: Mapped[int] = mapped_column(Integer)
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class OutcomeRow(Base):
+    """The measured result of a dispatched action once its evaluation window has passed."""
+
+    __tablename__ = "outcomes"
+
+    action_id: Mapped[str] = mapped_column(ForeignKey("actions.id"), primary_key=True)
+    playbook: Mapped[str] = mapped_column(String(64), index=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    metric: Mapped[str] = mapped_column(String(64))
+    window_start: Mapped[dt.date] = mapped_column(Date)
+    window_end: Mapped[dt.date] = mapped_column(Date)
+    numbers: Mapped[dict[str, object]] = mapped_column(JSON)
+    checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -9,12 +9,12 @@ import pytest
 from agent.config import Settings
 from tools.findings import Breakdown, Cause, Impact, Window
 from tools.impact import severity, weekly_impact
-from tools.recommend import rank_fixes
+from tools.recommend import rank_fixes, recovery_rate
 
 
 def _breakdown(metric: str, kind: str | None, segment: dict[str, str] | None = None) -> Breakdown:
     causes = (
-        [Cause(segment=segment or {"channel": "app"}, kind=kind, explained_share=0.8)]  # type: ignore[arg-type]
+        [Cause(segment=segment or {"channel": "app"}, kind=kind, explained_share=0.8)]
         if kind
         else []
     )
@@ -63,9 +63,30 @@ def test_tracking_gap_never_recommends_changing_the_journey(settings: Settings) 
 def test_track_record_moves_a_playbook_down(settings: Settings) -> None:
     bd = _breakdown("conversion", "rate_change", {"channel": "app", "app_version": "5.2"})
     plain = rank_fixes(bd, settings.playbooks)
-    doubted = rank_fixes(bd, settings.playbooks, track_record={"rollback_release": 0.0})
+    doubted = rank_fixes(bd, settings.playbooks, track_record={"rollback_release": (0, 4)})
     assert plain[0].playbook == "rollback_release"
     assert doubted[0].playbook == "fix_payment_path"
+    [rollback] = [r for r in doubted if r.playbook == "rollback_release"]
+    assert rollback.confidence < plain[0].confidence
+
+
+def test_a_playbook_without_history_is_neutral(settings: Settings) -> None:
+    bd = _breakdown("conversion", "rate_change", {"channel": "app", "app_version": "5.2"})
+    plain = rank_fixes(bd, settings.playbooks)
+    assert rank_fixes(bd, settings.playbooks, track_record={}) == plain
+    assert rank_fixes(bd, settings.playbooks, track_record={"rollback_release": (0, 0)}) == plain
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [((0, 0), 0.6), ((4, 4), 0.8), ((0, 4), 0.3), ((40, 40), 0.964), ((0, 40), 0.055)],
+)
+def test_recovery_rate_moves_from_the_configured_rate_toward_the_record(
+    settings: Settings, record: tuple[int, int], expected: float
+) -> None:
+    assert recovery_rate(settings.playbooks["fix_payment_path"], record) == pytest.approx(
+        expected, abs=1e-3
+    )
 
 
 def test_weekly_impact_is_volume_times_change_times_unit_value(settings: Settings) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from store.actions import (
     DecisionOutcome,
     DecisionRefused,
+    approval_problem,
     decide,
     decisions_for,
     expire_overdue,
@@ -30,6 +31,7 @@ from store.audit import events_for, verify_chain
 from store.journeys import revoke_member, save_journeys
 from store.journeys_file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow, AuditEvent, BreakdownRow, DecisionRow
+from store.outbox import outbox_for
 from tests.store_fixtures import BACKENDS, store_sessions
 from tools.findings import Breakdown, Impact, Window
 
@@ -328,3 +330,29 @@ def test_breakdown_is_stored_once_with_its_full_payload(sessions: sessionmaker[S
         assert row is not None
         assert Breakdown.model_validate(row.payload) == bd
         assert (row.impact_per_week, row.window_end) == (48200.0, dt.date(2026, 3, 31))
+
+
+def test_only_the_decision_that_meets_quorum_queues_the_delivery(
+    sessions: sessionmaker[Session],
+) -> None:
+    _setup(sessions, quorum=2)
+    _decide(sessions, "li")
+    with sessions() as s:
+        assert outbox_for(s, action_id="act-1") == []
+    _decide(sessions, "sam")
+    with sessions() as s:
+        [row] = outbox_for(s, action_id="act-1")
+        action = get_action(s, action_id="act-1")
+        assert action is not None
+        assert (row.status, row.action_version, row.payload_sha256, row.target) == (
+            "pending",
+            1,
+            payload_hash(PAYLOAD),
+            "engineering",
+        )
+        assert (
+            approval_problem(s, action=action, version=1, payload_sha256=row.payload_sha256) is None
+        )
+        assert "is at v1; v0 was approved" in str(
+            approval_problem(s, action=action, version=0, payload_sha256=row.payload_sha256)
+        )

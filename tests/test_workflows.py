@@ -11,7 +11,14 @@ import pytest
 
 from agent.config import WorkflowTarget
 from tests.receiver import Fault, Receiver, RecordedRequest
-from tools.workflows import Delivery, DeliveryError, RetryPolicy, deliver, verify_signature
+from tools.workflows import (
+    Attempt,
+    Delivery,
+    DeliveryError,
+    RetryPolicy,
+    deliver,
+    verify_signature,
+)
 
 SECRET = "s3cret"
 ENV = {"HOOK_SECRET": SECRET, "JIRA_AUTH": "bot@example.com:tok"}
@@ -135,6 +142,16 @@ def test_exhausted_server_errors_raise_retryable_error(client: httpx.Client) -> 
         _send(rx, client)
     assert err.value.delivery.retryable and err.value.delivery.attempts == FAST.attempts
     assert len(rx.requests) == FAST.attempts and rx.effects == {}
+
+
+def test_every_attempt_is_reported_with_its_answer_or_error(client: httpx.Client) -> None:
+    seen: list[Attempt] = []
+    with Receiver(secret=SECRET, faults=[Fault.http(503), Fault.drop(), Fault.ok()]) as rx:
+        result = _send(rx, client, on_attempt=seen.append)
+    assert result.ok and [a.number for a in seen] == [1, 2, 3]
+    assert [a.status_code for a in seen] == [503, None, 200]
+    assert "scripted" in seen[0].response_excerpt and seen[1].response_excerpt
+    assert seen[2].response_excerpt == '{"ok":true}' and len(rx.requests) == 3
 
 
 def test_lost_response_is_retried_and_applied_once(client: httpx.Client) -> None:

@@ -11,6 +11,9 @@ from tools.findings import Breakdown, Recommendation
 
 PlaybookKind = Literal["rate_change", "mix_shift", "tracking_gap", "unlocalized"]
 _EFFORT_WEEKS = {"S": 1.0, "M": 2.0, "L": 4.0}
+# Pseudo-outcomes at the playbook's configured recovery rate: a playbook with no history
+# keeps its configured rate, and a few checks only move it part of the way.
+PRIOR_OUTCOMES = 4.0
 
 
 class Playbook(BaseModel):
@@ -46,13 +49,16 @@ def rank_fixes(
     breakdown: Breakdown,
     playbooks: Mapping[str, Playbook],
     *,
-    track_record: Mapping[str, float] | None = None,
+    track_record: Mapping[str, tuple[int, int]] | None = None,
     limit: int = 3,
 ) -> list[Recommendation]:
     """Rank the applicable playbooks by expected money recovered per week.
 
     Expected value = weekly loss × share explained by the top cause × the playbook's
-    recovery rate, shrunk by its track record when one exists; ties go to less effort.
+    recovery rate; ties go to less effort. `track_record` maps a playbook to its
+    (recovered, checked) outcomes (store.outcomes.track_record); the recovery rate, and
+    with it the recommendation's confidence, is then the configured rate updated by those
+    outcomes, so a playbook with no history is neither helped nor hurt.
     """
     loss = breakdown.impact.per_week
     explained = min(max(breakdown.causes[0].explained_share, 0.0), 1.0) if breakdown.causes else 1.0
@@ -61,9 +67,7 @@ def rank_fixes(
     for pb in playbooks.values():
         if not applicable(pb, breakdown):
             continue
-        recovery = pb.expected_recovery
-        if track_record and pb.id in track_record:
-            recovery = 0.5 * recovery + 0.5 * track_record[pb.id]
+        recovery = recovery_rate(pb, (track_record or {}).get(pb.id, (0, 0)))
         value = loss * explained * recovery
         ranked.append((value, _EFFORT_WEEKS[pb.effort], pb, base_conf * (0.5 + 0.5 * recovery)))
     ranked.sort(key=lambda r: (-r[0], r[1], r[2].id))
@@ -78,6 +82,14 @@ def rank_fixes(
         )
         for i, (value, _, pb, conf) in enumerate(ranked[:limit], start=1)
     ]
+
+
+def recovery_rate(playbook: Playbook, record: tuple[int, int]) -> float:
+    """Return the playbook's expected recovery given its (recovered, checked) outcomes."""
+    won, checked = record
+    won = min(max(won, 0), max(checked, 0))
+    prior = PRIOR_OUTCOMES * playbook.expected_recovery
+    return (prior + won) / (PRIOR_OUTCOMES + max(checked, 0))
 
 
 def _confidence(breakdown: Breakdown) -> float:

@@ -9,7 +9,11 @@ a second issue. The issue carries the action id as a label (searchable with
 `labels = <action_id>`), and the outbox avoids duplicates by recording the returned
 `external_id` and never re-dispatching an action it has recorded as delivered.
 
-Public surface: `Delivery`, `DeliveryError`, `RetryPolicy`, `deliver`, `verify_signature`.
+Every HTTP attempt is reported to the caller's `on_attempt` hook (the outbox records each
+one in the audit log).
+
+Public surface: `Attempt`, `Delivery`, `DeliveryError`, `RetryPolicy`, `deliver`,
+`verify_signature`.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from tenacity import (
 from agent.config import WorkflowTarget
 from tools._connectors import ConnectorError, Outbound, build_request, verify_signature
 
-__all__ = ["Delivery", "DeliveryError", "RetryPolicy", "deliver", "verify_signature"]
+__all__ = ["Attempt", "Delivery", "DeliveryError", "RetryPolicy", "deliver", "verify_signature"]
 
 _EXCERPT_CHARS = 300
 
@@ -47,6 +51,15 @@ class Delivery(BaseModel):
     retryable: bool
     response_excerpt: str
     external_id: str | None = None
+
+
+class Attempt(BaseModel):
+    """One HTTP attempt of a delivery: its answer, or the transport error that replaced it."""
+
+    number: int
+    status_code: int | None
+    response_excerpt: str
+    elapsed_s: float
 
 
 class DeliveryError(Exception):
@@ -85,6 +98,7 @@ def deliver(
     client: httpx.Client | None = None,
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], float] = time.time,
+    on_attempt: Callable[[Attempt], None] | None = None,
 ) -> Delivery:
     """Send one approved action to the allowlisted target named `target_name`.
 
@@ -136,6 +150,7 @@ def deliver(
             policy=policy,
             sleep=sleep,
             now=now,
+            on_attempt=on_attempt or (lambda _a: None),
         )
     finally:
         if own_client:
@@ -151,20 +166,42 @@ def _send_with_retries(
     policy: RetryPolicy,
     sleep: Callable[[float], None],
     now: Callable[[], float],
+    on_attempt: Callable[[Attempt], None],
 ) -> Delivery:
     attempts = 0
 
     def attempt() -> httpx.Response:
         nonlocal attempts
         attempts += 1
-        # Redirects are not followed: a 3xx must not move a delivery off the allowlist.
-        response = http.post(
-            request.url,
-            content=request.body,
-            headers=request.headers,
-            auth=request.auth or httpx.USE_CLIENT_DEFAULT,
-            timeout=policy.timeout_s,
-            follow_redirects=False,
+        started = time.perf_counter()
+        try:
+            # Redirects are not followed: a 3xx must not move a delivery off the allowlist.
+            response = http.post(
+                request.url,
+                content=request.body,
+                headers=request.headers,
+                auth=request.auth or httpx.USE_CLIENT_DEFAULT,
+                timeout=policy.timeout_s,
+                follow_redirects=False,
+            )
+        except httpx.TransportError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:_EXCERPT_CHARS]
+            on_attempt(
+                Attempt(
+                    number=attempts,
+                    status_code=None,
+                    response_excerpt=error,
+                    elapsed_s=round(time.perf_counter() - started, 3),
+                )
+            )
+            raise
+        on_attempt(
+            Attempt(
+                number=attempts,
+                status_code=response.status_code,
+                response_excerpt=response.text[:_EXCERPT_CHARS],
+                elapsed_s=round(time.perf_counter() - started, 3),
+            )
         )
         if response.status_code == 429 or response.status_code >= 500:
             retry_after = _retry_after(response, now=now, cap=policy.max_retry_after_s)

@@ -1,0 +1,293 @@
+"""The outbox of approved actions: claiming due deliveries, recording results, redrive.
+
+The gate writes an outbox row in the transaction of the approving decision. A dispatcher
+claims due rows (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: the store's write lock),
+re-checks the approval against the payload hash in the same transaction, and leases the
+row so that a second dispatcher skips it. The HTTP call happens outside any transaction;
+its attempts and the result are recorded afterwards, only by the holder of the lease. A
+lease that runs out (a crashed dispatcher) makes the row due again; the receiver's
+idempotency key absorbs the resend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any, cast
+
+from pydantic import BaseModel
+from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+
+from store._gate import approval_problem
+from store.audit import append_event
+from store.db import _PG_WRITER_LOCK as PG_WRITER_LOCK
+from store.db import lock_writes
+from store.journeys import council_for
+from store.models import ActionRow, OutboxRow
+
+__all__ = [
+    "DISPATCHER",
+    "AttemptRecord",
+    "Claim",
+    "RedriveRefused",
+    "claim_due",
+    "finish",
+    "latest_outbox",
+    "outbox_for",
+    "redrive",
+]
+
+DISPATCHER = "journeyops-dispatcher"
+# A row re-claimed after this many runs whose dispatcher never reported is dead-lettered.
+MAX_RUNS = 3
+
+
+class RedriveRefused(Exception):
+    """A redrive that is not allowed; the message says why."""
+
+
+class Claim(BaseModel):
+    """One leased delivery: exactly the payload whose hash the council approved."""
+
+    outbox_id: int
+    action_id: str
+    action_version: int
+    target: str
+    payload: dict[str, object]
+    payload_sha256: str
+    token: str
+    run: int
+
+
+class AttemptRecord(BaseModel):
+    """One HTTP attempt as the audit log records it."""
+
+    number: int
+    status_code: int | None
+    response_excerpt: str
+    elapsed_s: float
+
+
+def claim_due(
+    session: Session, *, now: dt.datetime, lease: dt.timedelta, limit: int = 20
+) -> list[Claim]:
+    """Lease up to `limit` due outbox rows whose approval still holds; return them.
+
+    Rows whose approval no longer holds are marked `refused` (their action `blocked`) and
+    rows re-claimed too often are dead-lettered, both with an audit event.
+    """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if not postgres:
+        lock_writes(session)
+    due = or_(
+        and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
+        and_(OutboxRow.status == "sending", OutboxRow.lease_until < now),
+    )
+    query = select(OutboxRow).where(due).order_by(OutboxRow.id).limit(limit)
+    if postgres:
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.execute(query.execution_options(populate_existing=True)).scalars())
+    claims: list[Claim] = []
+    for row in rows:
+        # Skip, never wait: a decider holds the writer lock and then waits for this row.
+        action = session.execute(
+            select(ActionRow)
+            .where(ActionRow.id == row.action_id)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if action is None:
+            continue
+        problem = approval_problem(
+            session, action=action, version=row.action_version, payload_sha256=row.payload_sha256
+        )
+        status = "refused"
+        if problem is None and row.runs >= MAX_RUNS:
+            status, problem = "dead", f"{row.runs} dispatch runs never reported back; giving up"
+        if problem is not None:
+            if _try_lock_writes(session, postgres=postgres):
+                _close(session, row=row, action=action, status=status, error=problem, now=now)
+            continue
+        token = uuid.uuid4().hex
+        row.status, row.claimed_by, row.lease_until = "sending", token, now + lease
+        row.runs, row.updated_at = row.runs + 1, now
+        claims.append(
+            Claim(
+                outbox_id=row.id,
+                action_id=action.id,
+                action_version=row.action_version,
+                target=row.target,
+                payload=dict(action.payload),
+                payload_sha256=row.payload_sha256,
+                token=token,
+                run=row.runs,
+            )
+        )
+    session.flush()
+    return claims
+
+
+def finish(
+    session: Session,
+    *,
+    claim: Claim,
+    attempts: Sequence[AttemptRecord],
+    delivered: bool,
+    status_code: int | None,
+    external_id: str | None,
+    error: str,
+    now: dt.datetime,
+) -> bool:
+    """Record a claimed delivery's attempts and result; return whether the lease still held.
+
+    A delivered action becomes `dispatched`; a failed one is dead-lettered (`dead` row,
+    `dead_lettered` action) for a person to redrive. Attempts are recorded either way.
+    """
+    lock_writes(session)
+    for a in attempts:
+        append_event(
+            session,
+            actor=DISPATCHER,
+            kind="dispatch.attempt",
+            subject=claim.action_id,
+            data={"target": claim.target, "run": claim.run, **a.model_dump()},
+            now=now,
+        )
+    status = "delivered" if delivered else "dead"
+    owned = _rowcount(
+        session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.id == claim.outbox_id,
+                OutboxRow.status == "sending",
+                OutboxRow.claimed_by == claim.token,
+            )
+            .values(
+                status=status,
+                lease_until=None,
+                status_code=status_code,
+                external_id=external_id,
+                last_error=error,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not owned:
+        return False
+    _set_action_status(
+        session,
+        action_id=claim.action_id,
+        status="dispatched" if delivered else "dead_lettered",
+        now=now,
+    )
+    append_event(
+        session,
+        actor=DISPATCHER,
+        kind="dispatch.delivered" if delivered else "dispatch.dead_lettered",
+        subject=claim.action_id,
+        data={
+            "target": claim.target,
+            "version": claim.action_version,
+            "payload_sha256": claim.payload_sha256,
+            "attempts": len(attempts),
+            "status_code": status_code,
+            "external_id": external_id,
+            "error": error,
+        },
+        now=now,
+    )
+    return True
+
+
+def redrive(
+    session: Session, *, action_id: str, user: str, reason: str, now: dt.datetime
+) -> OutboxRow:
+    """Re-queue a dead-lettered action for delivery, as a council member with a reason."""
+    lock_writes(session)
+    action = session.get(ActionRow, action_id, populate_existing=True)
+    if action is None:
+        raise RedriveRefused(f"no action {action_id!r}")
+    if action.status != "dead_lettered":
+        raise RedriveRefused(f"action {action_id} is {action.status}, not dead_lettered")
+    if not reason.strip():
+        raise RedriveRefused("a redrive needs a reason")
+    council = council_for(session, journey_id=action.journey_id)
+    if user not in council.deciders():
+        raise RedriveRefused(f"{user} has no decision right on journey {action.journey_id}")
+    row = latest_outbox(session, action_id=action_id)
+    if row is None or row.status != "dead":
+        raise RedriveRefused(f"action {action_id} has no dead-lettered delivery")
+    row.status, row.runs, row.next_attempt_at, row.updated_at = "pending", 0, now, now
+    row.claimed_by, row.lease_until = None, None
+    _set_action_status(session, action_id=action_id, status="approved", now=now)
+    session.flush()
+    append_event(
+        session,
+        actor=user,
+        kind="dispatch.redriven",
+        subject=action_id,
+        data={"reason": reason.strip(), "target": row.target, "last_error": row.last_error},
+        now=now,
+    )
+    return row
+
+
+def outbox_for(session: Session, *, action_id: str) -> list[OutboxRow]:
+    """Return every outbox row of an action, oldest first."""
+    query = select(OutboxRow).where(OutboxRow.action_id == action_id).order_by(OutboxRow.id)
+    return list(session.execute(query).scalars())
+
+
+def latest_outbox(session: Session, *, action_id: str) -> OutboxRow | None:
+    """Return the newest outbox row of an action, or None."""
+    rows = outbox_for(session, action_id=action_id)
+    return rows[-1] if rows else None
+
+
+def _close(
+    session: Session,
+    *,
+    row: OutboxRow,
+    action: ActionRow,
+    status: str,
+    error: str,
+    now: dt.datetime,
+) -> None:
+    """End a row without sending: refused (approval gone) or dead (never reported)."""
+    row.status, row.last_error, row.updated_at = status, error, now
+    row.claimed_by, row.lease_until = None, None
+    if action.status == "approved":
+        action.status = "blocked" if status == "refused" else "dead_lettered"
+        action.updated_at = now
+    session.flush()
+    append_event(
+        session,
+        actor=DISPATCHER,
+        kind="dispatch.refused" if status == "refused" else "dispatch.dead_lettered",
+        subject=action.id,
+        data={"target": row.target, "version": row.action_version, "error": error},
+        now=now,
+    )
+
+
+def _try_lock_writes(session: Session, *, postgres: bool) -> bool:
+    """Take the writer lock without waiting (this transaction already holds row locks)."""
+    if not postgres:
+        return True  # claim_due took SQLite's write lock first
+    locked = session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": PG_WRITER_LOCK})
+    return bool(locked.scalar_one())
+
+
+def _set_action_status(session: Session, *, action_id: str, status: str, now: dt.datetime) -> None:
+    action = session.get(ActionRow, action_id, populate_existing=True)
+    assert action is not None
+    action.status, action.updated_at = status, now
+    session.flush()
+
+
+def _rowcount(result: object) -> int:
+    return int(cast("CursorResult[Any]", result).rowcount)
