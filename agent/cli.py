@@ -10,11 +10,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from agent.cli_actions import actions_app, pending_actions
+from agent.cli_actions import actions_app, dispatch_command, pending_actions
+from agent.cli_audit import audit_app, outcomes_app
+from agent.cli_chat import ask, chat
 from agent.cli_data import ingest_app, journeys_app
 from agent.cli_env import CliEnv, env
 from agent.cli_eval import eval_app
 from agent.config import ConfigError
+from agent.llm_types import LLMError
 from store.errors import InputError
 
 app = typer.Typer(
@@ -26,6 +29,11 @@ app.add_typer(journeys_app, name="journeys")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(actions_app, name="actions")
 app.add_typer(eval_app, name="eval")
+app.command()(ask)
+app.command()(chat)
+app.add_typer(audit_app, name="audit")
+app.add_typer(outcomes_app, name="outcomes")
+app.command("dispatch")(dispatch_command)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -116,7 +124,7 @@ def main() -> None:
     """Run the CLI, turning expected errors into one clear line and exit code 2."""
     try:
         app()
-    except (ConfigError, InputError) as exc:
+    except (ConfigError, InputError, LLMError) as exc:
         err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, markup=True)
         raise SystemExit(2) from None
 
