@@ -44,7 +44,7 @@ def render_markdown(
     else:
         lines.append("None.")
     for notice in result.notices:
-        lines += ["", f"> note: {notice}"]
+        lines += ["", f"> note: {quote_inert(notice)}"]
     return "\n".join(lines) + "\n"
 
 
