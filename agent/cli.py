@@ -89,6 +89,12 @@ def scan(
         f"{outcome.series_tested} series tested · {len(outcome.result.breakdowns)} breakdowns · "
         f"{len(outcome.proposed)} new proposals ({len(outcome.existing)} already filed)"
     )
+    if outcome.llm_usage is not None:
+        u = outcome.llm_usage
+        console.print(
+            f"Model usage: {u.calls} calls, {u.prompt_tokens:,} prompt + "
+            f"{u.completion_tokens:,} completion tokens"
+        )
     console.print(f"Report written to {report}")
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from agent.context import RunContext
 from agent.graph import build_investigation_graph
+from agent.llm_types import Usage
 from agent.state import InvestigationState
 from tools.findings import ScanResult
 
@@ -19,6 +20,7 @@ class ScanOutcome(BaseModel):
     series_tested: int
     proposed: list[str]
     existing: list[str]
+    llm_usage: Usage | None = None
 
 
 def run_scan(
@@ -32,6 +34,7 @@ def run_scan(
 ) -> ScanOutcome:
     """Detect, localize, explain and recommend; file proposals unless `propose` is off."""
     graph = build_investigation_graph(propose=propose)
+    before = ctx.llm.usage.model_copy() if ctx.llm is not None else None
     initial = InvestigationState(as_of=as_of, journey=journey, stage=stage, metric=metric)
     raw = graph.invoke(initial, context=ctx)
     state = InvestigationState.model_validate(raw)
@@ -45,4 +48,17 @@ def run_scan(
         series_tested=state.series_tested,
         proposed=state.proposed,
         existing=state.existing,
+        llm_usage=_spent(ctx, before),
+    )
+
+
+def _spent(ctx: RunContext, before: Usage | None) -> Usage | None:
+    """Return the tokens and calls this run used, when a model was involved."""
+    if ctx.llm is None or before is None:
+        return None
+    now = ctx.llm.usage
+    return Usage(
+        prompt_tokens=now.prompt_tokens - before.prompt_tokens,
+        completion_tokens=now.completion_tokens - before.completion_tokens,
+        calls=now.calls - before.calls,
     )

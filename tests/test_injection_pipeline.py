@@ -69,6 +69,9 @@ def test_an_obedient_model_cannot_approve_dispatch_or_redirect(
     outcome = run_scan(ctx, propose=True)
     cited = {q.id for bd in outcome.result.breakdowns for q in bd.quotes}
     assert any(i.startswith("inj-") for i in cited), "the corpus never reached the evidence"
+    assert outcome.llm_usage is not None and outcome.llm_usage.calls >= len(
+        outcome.result.breakdowns
+    )
 
     with conversation(home, "inject", llm=model) as conv:
         for inc in demo_truth.incidents[:3]:
