@@ -54,7 +54,8 @@ def build_investigation_graph(
         graph.add_edge("propose_actions", END)
     else:
         graph.add_edge("recommend_fixes", END)
-    return graph.compile(name="investigation")
+    # Never inherit a caller's checkpointer (chat tools run scans inside a checkpointed graph).
+    return graph.compile(name="investigation", checkpointer=False)
 
 
 def build_chat_graph(

@@ -152,3 +152,12 @@ def test_the_model_is_never_shown_a_tool_that_decides_or_dispatches() -> None:
     for spec in REGISTRY.specs():
         assert spec.parameters.get("additionalProperties") is False, spec.name
         assert not any(w in spec.name for w in ("approve", "reject", "decide", "dispatch"))
+
+
+def test_a_second_window_in_one_thread_runs_a_second_scan(home: Path) -> None:
+    # The nested investigation must not inherit the chat's checkpointer (regression).
+    with conversation(home, "windows") as conv:
+        week = conv.ask("why did insurance claim assessment get slower last week?")
+        day = conv.ask("did the insurance claim assessment get slower yesterday?")
+    assert week.grounded and day.grounded
+    assert "detect_breakdowns" in day.tools_called
