@@ -1,4 +1,8 @@
-"""CLI: list actions, record council decisions, dispatch approved ones, redrive dead letters."""
+"""CLI: list, edit and escalate actions, record decisions, dispatch, redrive dead letters.
+
+After every committed change the action's graph thread is resumed (`agent.action_graph`):
+SQL first, then the thread.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from rich.text import Text
 
 from agent.cli_env import env
 from agent.context import RunContext
+from agent.crash import crash_point
 
 actions_app = typer.Typer(
     help="Proposed actions, council decisions and dead-letter redrive.", no_args_is_help=True
@@ -144,6 +149,20 @@ def _decide(
         f"{decision} by {user} recorded on {action_id}: action is now {outcome.status} "
         f"({outcome.approvals} of {outcome.quorum} approvals)"
     )
+    crash_point("after_decision")
+    _resume(run, [action_id])
+
+
+def _resume(run: RunContext, action_ids: list[str]) -> None:
+    """Resume the actions' graph threads; the SQL change is committed whatever happens."""
+    from agent.action_graph import resume_threads
+
+    if not action_ids:
+        return
+    try:
+        resume_threads(run, action_ids)
+    except Exception as exc:  # the decision stands; `journeyops dispatch` resumes again
+        err_console.print(f"warning: action thread not resumed: {exc}", highlight=False)
 
 
 @actions_app.command("approve")
@@ -186,6 +205,66 @@ def actions_redrive(
         err_console.print(f"[bold red]refused:[/bold red] {exc}", highlight=False)
         raise typer.Exit(1) from None
     console.print(f"{action_id} re-queued by {user}; run `journeyops dispatch` to send it")
+    _resume(run, [action_id])
+
+
+@actions_app.command("edit")
+def actions_edit(
+    ctx: typer.Context,
+    action_id: Annotated[str, typer.Argument(help="Waiting action id.")],
+    changes: Annotated[
+        list[str], typer.Option("--set", help="key=value (value as JSON, else text); repeat.")
+    ],
+    user: Annotated[str, typer.Option("--as", help="Proposer or council member editing.")],
+) -> None:
+    """File an edited payload as a new version; earlier approvals no longer count."""
+    from store.actions import RevisionRefused, get_action, revise_action
+
+    run = env(ctx).context(with_insights=False)
+    try:
+        with run.sessions.begin() as session:
+            current = get_action(session, action_id=action_id)
+            payload = dict(current.payload) if current is not None else {}
+            for change in changes:
+                key, sep, raw = change.partition("=")
+                if not sep or not key.strip():
+                    raise RevisionRefused(f"--set {change!r}: expected key=value")
+                payload[key.strip()] = _value(raw)
+            row = revise_action(
+                session, action_id=action_id, payload=payload, by=user, now=run.clock()
+            )
+            version, digest = row.version, row.payload_sha256
+    except RevisionRefused as exc:
+        err_console.print(f"[bold red]refused:[/bold red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(
+        f"{action_id} is now v{version} (payload sha256 {digest[:16]}…); "
+        "it needs the council's approval again"
+    )
+    _resume(run, [action_id])
+
+
+def _value(raw: str) -> object:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+@actions_app.command("escalate")
+def actions_escalate(ctx: typer.Context) -> None:
+    """Hand proposals waiting longer than [approval] escalate_after_days to the parent council."""
+    import datetime as dt
+
+    from store.actions import escalate_overdue
+
+    run = env(ctx).context(with_insights=False)
+    after = dt.timedelta(days=run.settings.approval.escalate_after_days)
+    with run.sessions.begin() as session:
+        moved = escalate_overdue(session, now=run.clock(), after=after)
+    for action_id, council in moved:
+        console.print(f"escalated {action_id} to the council of {council}")
+    console.print(f"{len(moved)} escalated")
 
 
 def dispatch_command(
@@ -202,6 +281,7 @@ def dispatch_command(
     dispatcher = Dispatcher(sessions=run.sessions, targets=run.settings.workflows, clock=run.clock)
 
     def show(report: DispatchReport) -> None:
+        _resume(run, report.delivered + report.dead_lettered)
         for action_id in report.delivered:
             console.print(f"delivered {action_id}")
         for action_id in report.dead_lettered:

@@ -71,6 +71,8 @@ class ApprovalSettings(_Section):
     proposer: str = "journeyops-agent"
     default_quorum: int = Field(default=1, ge=1)
     expiry_days: int = Field(default=14, ge=1)
+    # A proposal waiting longer than this goes to the parent journey's council.
+    escalate_after_days: int = Field(default=3, ge=1)
 
 
 class WorkflowTarget(_Section):
@@ -78,6 +80,34 @@ class WorkflowTarget(_Section):
     url: str = Field(pattern=r"^https?://")
     secret_env: str = ""
     project: str = ""
+
+
+class SchedulerSettings(_Section):
+    """`journeyops schedule`: cron expressions (UTC) and where the digest goes."""
+
+    scan_cron: str = "0 6 * * *"
+    outcome_cron: str = "30 6 * * *"
+    digest_targets: list[str] = []
+
+    @model_validator(mode="after")
+    def _check_crons(self) -> SchedulerSettings:
+        from croniter import croniter
+
+        for key in ("scan_cron", "outcome_cron"):
+            if not croniter.is_valid(getattr(self, key)):
+                raise ValueError(f"{key}: not a valid cron expression")
+        return self
+
+
+class WebSettings(_Section):
+    """`journeyops serve`: bind address, session and confirmation lifetimes."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    secret_env: str = "JOURNEYOPS_WEB_SECRET"
+    session_minutes: int = Field(default=480, ge=5)
+    confirm_minutes: int = Field(default=10, ge=1)
+    secure_cookie: bool = False
 
 
 class Settings(_Section):
@@ -94,6 +124,8 @@ class Settings(_Section):
     metrics: dict[str, MetricDef]
     playbooks: dict[str, Playbook]
     workflows: dict[str, WorkflowTarget] = {}
+    schedule: SchedulerSettings = SchedulerSettings()
+    web: WebSettings = WebSettings()
 
     @model_validator(mode="before")
     @classmethod
@@ -115,6 +147,9 @@ class Settings(_Section):
                     raise ValueError(f"playbooks.{pid}.metrics: unknown metric {m!r}")
             if pb.workflow not in self.workflows:
                 raise ValueError(f"playbooks.{pid}.workflow: unknown workflow {pb.workflow!r}")
+        for name in self.schedule.digest_targets:
+            if name not in self.workflows:
+                raise ValueError(f"schedule.digest_targets: unknown workflow {name!r}")
         return self
 
 

@@ -9,7 +9,9 @@ every attempt and the result in the audit log.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,8 +20,29 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.config import WorkflowTarget
+from agent.crash import crash_point
 from store.outbox import AttemptRecord, Claim, claim_due, finish
 from tools.workflows import Attempt, DeliveryError, RetryPolicy, deliver
+
+
+def _before_send(_request: httpx.Request) -> None:
+    crash_point("before_send")
+
+
+def _after_send(_response: httpx.Response) -> None:
+    crash_point("after_send")
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes ~40 ms; one context serves every pass of the process.
+    return httpx.create_ssl_context()
+
+
+_CRASH_HOOKS: dict[str, list[Callable[..., None]]] = {
+    "request": [_before_send],
+    "response": [_after_send],
+}
 
 # Longer than the worst bounded delivery (attempts × (timeout + max delay)) by a margin.
 _LEASE_MARGIN = dt.timedelta(minutes=2)
@@ -56,13 +79,29 @@ class Dispatcher:
         worst = p.attempts * (p.timeout_s + max(p.max_delay_s, p.max_retry_after_s))
         return dt.timedelta(seconds=worst) + _LEASE_MARGIN
 
-    def run_once(self, *, limit: int = 20) -> DispatchReport:
-        """Claim and deliver every due outbox row (up to `limit`); return what happened."""
+    def run_once(self, *, limit: int = 20, action_id: str | None = None) -> DispatchReport:
+        """Claim and deliver due outbox rows (up to `limit`, of one action if given)."""
         report = DispatchReport()
         with self.sessions.begin() as session:
-            claims = claim_due(session, now=self.clock(), lease=self.lease, limit=limit)
-        for claim in claims:
-            self._deliver(claim, report)
+            claims = claim_due(
+                session, now=self.clock(), lease=self.lease, limit=limit, action_id=action_id
+            )
+            crash_point("claim_before_commit")
+        crash_point("after_claim")
+        if not claims:
+            return report
+        http = self.client or httpx.Client(
+            follow_redirects=False,
+            trust_env=False,
+            verify=_ssl_context(),
+            event_hooks=_CRASH_HOOKS,
+        )
+        try:
+            for claim in claims:
+                self._deliver(claim, report, http)
+        finally:
+            if self.client is None:
+                http.close()
         return report
 
     def run_loop(
@@ -85,11 +124,16 @@ class Dispatcher:
                 wait(interval_s)
         return total
 
-    def _deliver(self, claim: Claim, report: DispatchReport) -> None:
+    def _deliver(self, claim: Claim, report: DispatchReport, http: httpx.Client) -> None:
         attempts: list[AttemptRecord] = []
 
         def on_attempt(a: Attempt) -> None:
+            crash_point("after_response")
             attempts.append(AttemptRecord.model_validate(a.model_dump()))
+
+        def backoff(seconds: float) -> None:
+            crash_point("retry_backoff")
+            self.sleep(seconds)
 
         try:
             result = deliver(
@@ -99,14 +143,15 @@ class Dispatcher:
                 payload=claim.payload,
                 environ=self.environ,
                 policy=self.policy,
-                client=self.client,
-                sleep=self.sleep,
+                client=http,
+                sleep=backoff,
                 on_attempt=on_attempt,
             )
             delivered, code, external, error = True, result.status_code, result.external_id, ""
         except DeliveryError as exc:
             delivered, code, external = False, exc.delivery.status_code, None
             error = str(exc)
+        crash_point("before_finish")
         with self.sessions.begin() as session:
             owned = finish(
                 session,
@@ -118,6 +163,8 @@ class Dispatcher:
                 error=error,
                 now=self.clock(),
             )
+            crash_point("finish_before_commit")
+        crash_point("after_finish")
         if not owned:
             report.lost_lease.append(claim.action_id)
         elif delivered:

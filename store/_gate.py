@@ -79,7 +79,7 @@ def decide(
         raise DecisionRefused(f"action {action_id} is {action.status}, not awaiting a decision")
     if not reason.strip():
         raise DecisionRefused("a decision needs a reason")
-    council = council_for(session, journey_id=action.journey_id)
+    council = governing_council(session, action=action)
     _check_decider(council, action=action, user=user, decision=decision)
     current = list(
         session.execute(
@@ -164,7 +164,8 @@ def approval_problem(
 
     The dispatcher calls this right before any side effect: the action must still be
     approved at the same version, its stored payload must still hash to the approved hash,
-    and enough distinct approvals bound to that hash must exist.
+    and enough distinct approvals bound to that hash must exist, given by members who
+    still have a decision right (a revoked member's approval stops counting).
     """
     if action.status != "approved":
         return f"action {action.id} is {action.status}, not approved"
@@ -177,23 +178,28 @@ def approval_problem(
             DecisionRow.action_id == action.id, DecisionRow.action_version == action.version
         )
     ).scalars()
-    approvers = {
-        d.user_name
-        for d in rows
-        if d.decision == "approve"
-        and d.payload_sha256 == payload_sha256
-        and d.user_name != action.proposed_by
-    }
-    quorum = council_for(session, journey_id=action.journey_id).quorum_for(action.playbook)
+    council = governing_council(session, action=action)
+    approvers = _approvers(list(rows), action=action, deciders=council.deciders())
+    quorum = council.quorum_for(action.playbook)
     if len(approvers) < quorum:
         return f"{action.id} has {len(approvers)} approvals bound to its payload; {quorum} needed"
     return None
 
 
+def governing_council(session: Session, *, action: ActionRow) -> CouncilView:
+    """Return the council that decides on an action: its journey's, or the escalated one."""
+    return council_for(session, journey_id=action.council_journey or action.journey_id)
+
+
+def authors(action: ActionRow) -> set[str]:
+    """Return who proposed the action or filed its current version: they cannot approve it."""
+    return {action.proposed_by} | ({action.revised_by} if action.revised_by else set())
+
+
 def _check_decider(
     council: CouncilView, *, action: ActionRow, user: str, decision: Decision
 ) -> None:
-    journey = action.journey_id
+    journey = council.journey_id
     if council.source_journey is None:
         raise DecisionRefused(
             f"journey {journey} has no council (nor has any parent journey): nobody can "
@@ -206,7 +212,7 @@ def _check_decider(
         raise DecisionRefused(f"{user}'s membership of the council of {journey} was revoked")
     if not member.can_decide:
         raise DecisionRefused(f"{user} is a {member.role} and has no decision right on {journey}")
-    if decision == "approve" and user == action.proposed_by:
+    if decision == "approve" and user in authors(action):
         raise DecisionRefused(f"{user} proposed {action.id} and cannot approve it")
 
 
@@ -218,7 +224,7 @@ def _approvers(decisions: list[DecisionRow], *, action: ActionRow, deciders: set
         if d.decision == "approve"
         and d.payload_sha256 == action.payload_sha256
         and d.user_name in deciders
-        and d.user_name != action.proposed_by
+        and d.user_name not in authors(action)
     }
 
 

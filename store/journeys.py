@@ -168,3 +168,19 @@ def revoke_member(session: Session, *, journey_id: str, user: str, now: dt.datet
     member.revoked_at = now
     session.flush()
     return True
+
+
+def escalation_council(session: Session, *, journey_id: str) -> CouncilView | None:
+    """Return the council one level above the one deciding for `journey_id`, or None.
+
+    The deciding council is the journey's own or the nearest ancestor's; escalation goes to
+    the nearest council above that one, so `journey_id` may also be a council's journey.
+    """
+    current = council_for(session, journey_id=journey_id)
+    if current.source_journey is None:
+        return None
+    source = session.get(Journey, current.source_journey)
+    if source is None or source.parent_id is None:
+        return None
+    above = council_for(session, journey_id=source.parent_id)
+    return above if above.source_journey is not None else None

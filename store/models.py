@@ -124,6 +124,12 @@ class ActionRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Who filed the current version and when (None: the original proposal is current).
+    revised_by: Mapped[str | None] = mapped_column(String(100))
+    version_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The council an overdue proposal was escalated to (None: the journey's own council).
+    council_journey: Mapped[str | None] = mapped_column(String(64))
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class DecisionRow(Base):
@@ -203,3 +209,56 @@ class OutcomeRow(Base):
     window_end: Mapped[dt.date] = mapped_column(Date)
     numbers: Mapped[dict[str, object]] = mapped_column(JSON)
     checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+# -- council web app and scheduler (migration 0005) -----------------------------------------
+
+
+class WebUser(Base):
+    """A person who may sign in to the council app, with one app-wide role."""
+
+    __tablename__ = "web_users"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebToken(Base):
+    """A sign-in token; only its sha256 is stored, the token itself is shown once."""
+
+    __tablename__ = "web_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_name: Mapped[str] = mapped_column(ForeignKey("web_users.name"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebConfirmation(Base):
+    """A single-use confirmation for one decision of one user on one exact payload."""
+
+    __tablename__ = "web_confirmations"
+
+    nonce_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(100))
+    action_id: Mapped[str] = mapped_column(String(32))
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ScheduleRun(Base):
+    """One scheduled job's cron slot; its primary key lets only one scheduler run it."""
+
+    __tablename__ = "schedule_runs"
+
+    job: Mapped[str] = mapped_column(String(32), primary_key=True)
+    slot: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    summary: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)

@@ -21,11 +21,10 @@ from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from store._gate import approval_problem
+from store._gate import approval_problem, governing_council
 from store.audit import append_event
 from store.db import _PG_WRITER_LOCK as PG_WRITER_LOCK
 from store.db import lock_writes
-from store.journeys import council_for
 from store.models import ActionRow, OutboxRow
 
 __all__ = [
@@ -72,9 +71,14 @@ class AttemptRecord(BaseModel):
 
 
 def claim_due(
-    session: Session, *, now: dt.datetime, lease: dt.timedelta, limit: int = 20
+    session: Session,
+    *,
+    now: dt.datetime,
+    lease: dt.timedelta,
+    limit: int = 20,
+    action_id: str | None = None,
 ) -> list[Claim]:
-    """Lease up to `limit` due outbox rows whose approval still holds; return them.
+    """Lease up to `limit` due outbox rows (of one action, if given) whose approval holds.
 
     Rows whose approval no longer holds are marked `refused` (their action `blocked`) and
     rows re-claimed too often are dead-lettered, both with an audit event.
@@ -87,6 +91,8 @@ def claim_due(
         and_(OutboxRow.status == "sending", OutboxRow.lease_until < now),
     )
     query = select(OutboxRow).where(due).order_by(OutboxRow.id).limit(limit)
+    if action_id is not None:
+        query = query.where(OutboxRow.action_id == action_id)
     if postgres:
         query = query.with_for_update(skip_locked=True)
     rows = list(session.execute(query.execution_options(populate_existing=True)).scalars())
@@ -215,8 +221,7 @@ def redrive(
         raise RedriveRefused(f"action {action_id} is {action.status}, not dead_lettered")
     if not reason.strip():
         raise RedriveRefused("a redrive needs a reason")
-    council = council_for(session, journey_id=action.journey_id)
-    if user not in council.deciders():
+    if user not in governing_council(session, action=action).deciders():
         raise RedriveRefused(f"{user} has no decision right on journey {action.journey_id}")
     row = latest_outbox(session, action_id=action_id)
     if row is None or row.status != "dead":
