@@ -7,7 +7,7 @@ STAMP := $(VENV)/.journeyops-installed
 HOME_DIR ?= .journeyops
 DEMO_DATA := $(HOME_DIR)/demo-data
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo serve test lint bench clean
 
 install: $(STAMP)
 
@@ -25,6 +25,16 @@ demo: $(STAMP)
 	$(BIN)/journeyops --home $(HOME_DIR) ingest events $(DEMO_DATA)/events.parquet
 	$(BIN)/journeyops --home $(HOME_DIR) ingest insights $(DEMO_DATA)/insights.jsonl
 	$(BIN)/journeyops --home $(HOME_DIR) scan
+	$(BIN)/journeyops --home $(HOME_DIR) users add li --role council_member
+	$(BIN)/journeyops --home $(HOME_DIR) tokens create li > $(HOME_DIR)/li.token
+	@echo
+	@echo "Council app: run 'make serve' (or $(BIN)/journeyops --home $(HOME_DIR) serve),"
+	@echo "open http://127.0.0.1:8000/ and sign in as li with the token in $(HOME_DIR)/li.token:"
+	@cat $(HOME_DIR)/li.token
+
+## Serve the council app on the demo workspace (http://127.0.0.1:8000/).
+serve: $(STAMP)
+	$(BIN)/journeyops --home $(HOME_DIR) serve
 
 ## Run the test suite (slow benchmarks excluded).
 test: $(STAMP)

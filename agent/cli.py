@@ -16,6 +16,7 @@ from agent.cli_chat import ask, chat
 from agent.cli_data import ingest_app, journeys_app
 from agent.cli_env import CliEnv, env
 from agent.cli_eval import eval_app
+from agent.cli_web import report_app, schedule, serve, tokens_app, users_app
 from agent.config import ConfigError
 from agent.llm_types import LLMError
 from store.errors import InputError
@@ -34,6 +35,11 @@ app.command()(chat)
 app.add_typer(audit_app, name="audit")
 app.add_typer(outcomes_app, name="outcomes")
 app.command("dispatch")(dispatch_command)
+app.command()(serve)
+app.command()(schedule)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(report_app, name="report")
 console = Console()
 err_console = Console(stderr=True)
 

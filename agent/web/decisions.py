@@ -1,0 +1,92 @@
+"""Record a council decision from the app: confirmation first, then the SQL gate.
+
+The same `store.actions.decide` as the CLI does the deciding; the app only adds a fresh,
+single-use confirmation bound to the user, the action and the payload hash they reviewed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from agent.context import RunContext
+from store.actions import DecisionOutcome, DecisionRefused, decide, get_action
+from store.web_auth import consume_confirmation, issue_confirmation
+
+
+@dataclass
+class DecisionResult:
+    """What a decision attempt did: the outcome, or why nothing was recorded."""
+
+    outcome: DecisionOutcome | None
+    problem: str = ""
+    status_code: int = 200
+
+
+def new_confirmation(ctx: RunContext, *, user: str, action_id: str) -> str | None:
+    """Return a fresh confirmation for deciding on the action's current payload."""
+    ttl = dt.timedelta(minutes=ctx.settings.web.confirm_minutes)
+    with ctx.sessions.begin() as session:
+        action = get_action(session, action_id=action_id)
+        if action is None or action.status != "proposed":
+            return None
+        return issue_confirmation(
+            session,
+            user=user,
+            action_id=action_id,
+            payload_sha256=action.payload_sha256,
+            now=ctx.clock(),
+            ttl=ttl,
+        )
+
+
+def record_decision(
+    ctx: RunContext, *, user: str, action_id: str, decision: str, reason: str, confirmation: str
+) -> DecisionResult:
+    """Consume the confirmation, then let the gate decide; refusals record nothing else."""
+    if decision not in ("approve", "reject"):
+        return DecisionResult(None, "a decision is approve or reject", 400)
+    with ctx.sessions.begin() as session:
+        action = get_action(session, action_id=action_id)
+        if action is None:
+            return DecisionResult(None, f"no action {action_id}", 404)
+        problem = consume_confirmation(
+            session,
+            nonce=confirmation,
+            user=user,
+            action_id=action_id,
+            payload_sha256=action.payload_sha256,
+            now=ctx.clock(),
+        )
+    if problem is not None:
+        return DecisionResult(None, problem, 409)
+    refused: DecisionRefused | None = None
+    outcome: DecisionOutcome | None = None
+    # As in the CLI: a refusal is caught inside the transaction so that what the gate records
+    # on the way (an overdue action becoming `expired`) is kept.
+    with ctx.sessions.begin() as session:
+        try:
+            outcome = decide(
+                session,
+                action_id=action_id,
+                user=user,
+                decision="approve" if decision == "approve" else "reject",
+                reason=reason,
+                now=ctx.clock(),
+            )
+        except DecisionRefused as exc:
+            refused = exc
+    if refused is not None:
+        return DecisionResult(None, str(refused), 409)
+    _resume(ctx, action_id)
+    return DecisionResult(outcome)
+
+
+def _resume(ctx: RunContext, action_id: str) -> None:
+    """Resume the action's graph thread now that the decision is committed."""
+    from agent.action_graph import resume_threads
+
+    try:
+        resume_threads(ctx, [action_id])
+    except Exception as exc:  # the decision stands; `journeyops dispatch` resumes again
+        ctx.status(f"action thread of {action_id} not resumed: {exc}")

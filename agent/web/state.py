@@ -1,0 +1,85 @@
+"""What every request of the council app shares: the run context, secrets and templates."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+
+from agent.config import Settings
+from agent.context import RunContext
+
+if TYPE_CHECKING:
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+@dataclass
+class WebState:
+    """The app's dependencies, built once by `create_app`."""
+
+    ctx: RunContext
+    secret: bytes
+    templates: Jinja2Templates
+    chat_lock: threading.Lock = field(default_factory=threading.Lock)
+    _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    _checkpointer: BaseCheckpointSaver[str] | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.ctx.settings
+
+    def checkpointer(self) -> BaseCheckpointSaver[str]:
+        """Open the chat checkpointer on first use; it lives until `close`."""
+        if self._checkpointer is None:
+            from agent.checkpoints import open_checkpointer
+
+            self._checkpointer = self._stack.enter_context(
+                open_checkpointer(self.ctx.settings, self.ctx.workspace)
+            )
+        return self._checkpointer
+
+    def close(self) -> None:
+        """Close what the app opened lazily (the chat checkpointer)."""
+        self._stack.close()
+        self._checkpointer = None
+
+
+def web_state(request: Request) -> WebState:
+    """Return the app's shared state."""
+    state = request.app.state.web
+    assert isinstance(state, WebState)
+    return state
+
+
+def session_secret(settings: Settings, workspace_root: Path) -> bytes:
+    """Return the cookie-signing secret: the configured env variable, else a workspace file."""
+    from_env = os.environ.get(settings.web.secret_env, "") if settings.web.secret_env else ""
+    if from_env:
+        return from_env.encode("utf-8")
+    path = workspace_root / "web-secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="ascii").strip().encode("utf-8")
+
+
+def make_templates() -> Jinja2Templates:
+    """Return the Jinja2 templates with autoescaping on for every template."""
+    from tools.units import format_money, format_value
+
+    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, trim_blocks=True)
+    env.globals["fmt"] = format_value
+    env.globals["money"] = format_money
+    return Jinja2Templates(env=env)
