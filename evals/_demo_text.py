@@ -100,6 +100,32 @@ SURGE: dict[str, tuple[list[str], list[str]]] = {
     ),
 }
 SOURCES = ["ticket", "survey", "review", "chat"]
+# Off-topic complaints that reuse the words a keyword search for the incident would use
+# (its metric, stage, problem words and segment values) but are about something else.
+LOOKALIKE: dict[str, list[str]] = {
+    "conversion": [
+        "the app {app_version} dark mode is broken, small problem with contrast",
+        "error in the address autocomplete, could not complete my street name",
+        "the promo banner is stuck on the app screen",
+        "currency conversion of prices is broken in the app",
+        "the payment confirmation email has an error in my name",
+        "problem with the app {app_version} font size, text looks broken",
+    ],
+    "duration": [
+        "the waiting room music on the phone line is slow and annoying",
+        "the assessment letter took forever to read, too much jargon",
+        "parking at the {region} office is a problem, stuck in traffic",
+        "no update to the app icon in ages, looks dated",
+        "the time zone on my claim portal is wrong, delay shown in UTC",
+    ],
+    "csat": [
+        "the chat window font is bad, frustrating to read",
+        "the chat bot greeting sounds unhappy, bad experience but billing is fine",
+        "contact details page in chat is hard to find, frustrating",
+        "I could not resolve the chat window size on my phone",
+        "chat transcript emails have a bad layout",
+    ],
+}
 
 
 def _one(rng: np.random.Generator, text: str) -> str:
@@ -180,3 +206,45 @@ def _row(
         **dims,
         "_incident": incident,
     }
+
+
+def hard_negatives(
+    rng: np.random.Generator,
+    *,
+    days: Sequence[dt.date],
+    scale: float,
+    incidents: Sequence[Incident],
+) -> list[dict[str, object]]:
+    """Return insights that look like an incident's evidence to a keyword search but are not.
+
+    Both kinds sit in the incident's journey and stage at a steady daily rate over the
+    incident window and the 28 days before it (so they are always there, not a surge):
+    "echo" repeats the incident's own complaint wording with a segment that conflicts with
+    the incident's (one of its dimensions takes another value); "lookalike" is an off-topic
+    complaint in the incident's segment that shares its search words. Rows carry
+    `_negative` (the kind) and an empty `_incident`; ids are left to the caller.
+    """
+    rows: list[dict[str, object]] = []
+    rate = max(1.5, 4 * scale**0.5)
+    for inc in incidents:
+        if inc.metric not in SURGE or inc.kind != "rate_change":
+            continue
+        problems, details = SURGE[inc.metric]
+        first = inc.start - dt.timedelta(days=28)
+        for day in (d for d in days if first <= d <= inc.end):
+            for _ in range(int(rng.poisson(rate))):
+                dims = _dims(rng, inc.segment)
+                dim = sorted(inc.segment)[rng.integers(len(inc.segment))]
+                others = [v for v in VALUES[dim] if v not in (inc.segment[dim], "n/a")]
+                dims[dim] = others[rng.integers(len(others))]
+                detail = details[rng.integers(len(details))].format(**dims)
+                text = f"{problems[rng.integers(len(problems))]} {detail}".strip()
+                row = _row(rng, day, inc.journey, inc.stage, _one(rng, text), dims)
+                rows.append(row | {"_negative": "echo"})
+            for _ in range(int(rng.poisson(rate))):
+                dims = _dims(rng, inc.segment)
+                look = LOOKALIKE[inc.metric]
+                text = look[rng.integers(len(look))].format(**dims)
+                row = _row(rng, day, inc.journey, inc.stage, _one(rng, text), dims)
+                rows.append(row | {"_negative": "lookalike"})
+    return rows

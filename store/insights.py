@@ -1,23 +1,31 @@
-"""The customer-insight store: validated ingest into Chroma and filtered vector search."""
+"""The customer-insight store: validated ingest into Chroma and filtered vector search.
+
+Chroma is the store of record. Filtered reads are answered by an in-process copy
+(`store._insight_index`) loaded once from the collection and extended on every add, because
+Chroma's metadata filtering costs tens of milliseconds a query.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-import numpy as np
-
-from store._insight_rows import Meta, epoch, read_records, validate_row
+from store import _insight_chroma as chroma
+from store._insight_index import InsightIndex, Rows
+from store._insight_rows import Meta, Row, epoch, read_records, validate_row
 from store.embedding import Embedder, Vectors
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
-_BATCH = 256
+# Rows embedded and written per Chroma add: large enough to sort away padding and to
+# amortise Chroma's per-call cost, small enough for Chroma's maximum batch size.
+_CHUNK = 2048
 
 
 @dataclass(frozen=True)
@@ -45,36 +53,34 @@ class InsightHit:
     distance: float
 
 
-def _where(
+def _equal(
     *,
-    journey: str | None = None,
-    stage: str | None = None,
-    start: date | None = None,
-    end: date | None = None,
-    source: str | None = None,
-    extra: Mapping[str, str] | None = None,
-) -> dict[str, object] | None:
-    clauses: list[dict[str, object]] = []
-    for key, value in (("journey", journey), ("stage", stage), ("source", source)):
-        if value is not None:
-            clauses.append({key: {"$eq": value}})
-    if start is not None:
-        clauses.append({"ts_epoch": {"$gte": epoch(start)}})
-    if end is not None:
-        clauses.append({"ts_epoch": {"$lte": epoch(end, end=True)}})
-    clauses.extend({k: {"$eq": v}} for k, v in (extra or {}).items())
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    journey: str | None,
+    stage: str | None,
+    source: str | None,
+    where: Mapping[str, str] | None,
+) -> dict[str, str]:
+    named = (("journey", journey), ("stage", stage), ("source", source))
+    return {k: v for k, v in named if v is not None} | dict(where or {})
 
 
 class InsightStore:
     """Customer verbatims in a Chroma collection, embedded by our own embedder."""
 
-    def __init__(self, collection: Collection, embedder: Embedder, *, max_text_chars: int) -> None:
+    def __init__(
+        self,
+        collection: Collection,
+        embedder: Embedder,
+        *,
+        max_text_chars: int,
+        recheck_s: float = 1.0,
+    ) -> None:
         self._col = collection
         self.embedder = embedder
         self.max_text_chars = max_text_chars
+        self.recheck_s = recheck_s
+        self._index: InsightIndex | None = None
+        self._checked = 0.0
 
     @classmethod
     def open(
@@ -84,34 +90,11 @@ class InsightStore:
         url: str = "",
         embedder: Embedder,
         max_text_chars: int = 2000,
+        recheck_s: float = 1.0,
     ) -> InsightStore:
         """Open (or create) the store: a Chroma server when url is set, else a local path."""
-        import chromadb
-        from chromadb.config import Settings
-
-        settings = Settings(anonymized_telemetry=False)
-        if url:
-            from urllib.parse import urlparse
-
-            parts = urlparse(url)
-            client = chromadb.HttpClient(
-                host=parts.hostname or "localhost",
-                port=parts.port or 8000,
-                ssl=parts.scheme == "https",
-                settings=settings,
-            )
-        else:
-            if path is None:
-                raise ValueError("an insight store needs a path or a url")
-            path.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(path=str(path), settings=settings)
-        # No embedding function: we always pass vectors, so Chroma never fetches a model.
-        col = client.get_or_create_collection(
-            "insights",
-            embedding_function=None,
-            metadata={"hnsw:space": "cosine", "embedder": embedder.name},
-        )
-        return cls(col, embedder, max_text_chars=max_text_chars)
+        col = chroma.open_collection(path=path, url=url, embedder_name=embedder.name)
+        return cls(col, embedder, max_text_chars=max_text_chars, recheck_s=recheck_s)
 
     def count(self) -> int:
         """Return how many insights are stored."""
@@ -120,7 +103,7 @@ class InsightStore:
     def ingest(
         self, path: Path, *, progress: Callable[[int, int], None] | None = None
     ) -> InsightIngestReport:
-        """Validate every row of a CSV/JSONL file, then embed and upsert the new ones."""
+        """Validate every row of a CSV/JSONL file, then embed and add the new ones."""
         started = time.perf_counter()
         rows = [validate_row(path, n, rec, self.max_text_chars) for n, rec in read_records(path)]
         seen: dict[str, int] = {}
@@ -132,17 +115,20 @@ class InsightStore:
             ids = [r.id for r in unique[i : i + 5000]]
             existing.update(self._col.get(ids=ids, include=[])["ids"])
         new = [r for r in unique if r.id not in existing]
-        for i in range(0, len(new), _BATCH):
-            batch = new[i : i + _BATCH]
-            vectors = self.embedder.embed([r.text for r in batch])
-            self._col.upsert(
-                ids=[r.id for r in batch],
-                documents=[r.text for r in batch],
-                embeddings=vectors,
-                metadatas=[r.meta for r in batch],
-            )
-            if progress is not None:
-                progress(min(i + _BATCH, len(new)), len(new))
+        # Chroma writes one chunk on a worker thread while the next chunk is embedded (both
+        # release the GIL), so the two costs overlap instead of adding up.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="insight-add") as pool:
+            pending: Future[None] | None = None
+            for i in range(0, len(new), _CHUNK):
+                batch = new[i : i + _CHUNK]
+                vectors = self.embedder.embed([r.text for r in batch])
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(self._add, batch, vectors)
+                if progress is not None:
+                    progress(min(i + _CHUNK, len(new)), len(new))
+            if pending is not None:
+                pending.result()
         return InsightIngestReport(
             file=str(path),
             rows=len(rows),
@@ -150,6 +136,48 @@ class InsightStore:
             skipped_existing=len(rows) - len(new),
             seconds=time.perf_counter() - started,
         )
+
+    def _add(self, batch: Sequence[Row], vectors: Vectors) -> None:
+        ids, docs, metas = [r.id for r in batch], [r.text for r in batch], [r.meta for r in batch]
+        self._col.add(ids=ids, documents=docs, embeddings=vectors, metadatas=metas)  # type: ignore[arg-type]
+        if self._index is not None:
+            self._index.append(ids, docs, metas, vectors)
+
+    def index(self) -> InsightIndex:
+        """Return the in-process index, loading it from Chroma if absent or stale.
+
+        Our own adds keep it current. At most every `recheck_s` seconds the collection's
+        count is compared (the call costs milliseconds at 100k rows, as much as the search
+        itself): a difference means another process wrote, so the index is read again
+        (stored vectors, no re-embedding).
+        """
+        now = time.monotonic()
+        if self._index is None or (
+            now - self._checked >= self.recheck_s and len(self._index) != self._col.count()
+        ):
+            self._index = InsightIndex.load(self._col, self.embedder.dim)
+            self._checked = time.monotonic()
+        elif now - self._checked >= self.recheck_s:
+            self._checked = now
+        return self._index
+
+    def _select(
+        self,
+        *,
+        journey: str | None,
+        stage: str | None,
+        start: date | None,
+        end: date | None,
+        source: str | None,
+        where: Mapping[str, str] | None,
+    ) -> tuple[InsightIndex, Rows]:
+        index = self.index()
+        rows = index.select(
+            equal=_equal(journey=journey, stage=stage, source=source, where=where),
+            start_epoch=None if start is None else epoch(start),
+            end_epoch=None if end is None else epoch(end, end=True),
+        )
+        return index, rows
 
     def search(
         self,
@@ -164,21 +192,34 @@ class InsightStore:
         where: Mapping[str, str] | None = None,
     ) -> list[InsightHit]:
         """Return the k insights nearest the query among those matching every filter."""
-        flt = _where(journey=journey, stage=stage, start=start, end=end, source=source, extra=where)
-        res = self._col.query(
-            query_embeddings=self.embedder.embed([query]),
-            n_results=k,
-            where=flt,  # type: ignore[arg-type]
-            include=["documents", "metadatas", "distances"],
+        index, rows = self._select(
+            journey=journey, stage=stage, start=start, end=end, source=source, where=where
         )
-        ids = res["ids"][0]
-        docs = (res["documents"] or [[]])[0]
-        metas = (res["metadatas"] or [[]])[0]
-        dists = (res["distances"] or [[]])[0]
+        if len(rows) == 0:
+            return []
+        qv = self.embedder.embed([query])[0]
         return [
-            InsightHit(i, d or "", cast(Meta, dict(m or {})), float(x))
-            for i, d, m, x in zip(ids, docs, metas, dists, strict=True)
+            InsightHit(index.ids[n], index.docs[n], dict(index.metas[n]), dist)
+            for n, dist in index.nearest(rows, qv, k)
         ]
+
+    def search_chroma(
+        self,
+        *,
+        query: str,
+        k: int = 10,
+        journey: str | None = None,
+        stage: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        source: str | None = None,
+        where: Mapping[str, str] | None = None,
+    ) -> list[InsightHit]:
+        """Answer `search` with Chroma's own `where` filter (the reference; slower)."""
+        equal = _equal(journey=journey, stage=stage, source=source, where=where)
+        flt = chroma.where_clause(equal=equal, start=start, end=end)
+        found = chroma.query(self._col, self.embedder.embed([query]), k=k, where=flt)
+        return [InsightHit(*hit) for hit in found]
 
     def fetch(
         self,
@@ -191,29 +232,33 @@ class InsightStore:
         limit: int = 50_000,
         with_embeddings: bool = False,
     ) -> list[InsightRecord]:
-        """Return stored insights matching the filters (embeddings on request)."""
-        flt = _where(journey=journey, stage=stage, start=start, end=end, extra=where)
-        include = ["documents", "metadatas"] + (["embeddings"] if with_embeddings else [])
-        res = self._col.get(where=flt, limit=limit, include=include)  # type: ignore[arg-type]
-        return self._records(res, with_embeddings)
+        """Return stored insights matching the filters, in write order (embeddings on request)."""
+        index, rows = self._select(
+            journey=journey, stage=stage, start=start, end=end, source=None, where=where
+        )
+        rows = rows[:limit]
+        vectors = index.vectors(rows) if with_embeddings else None
+        return [
+            InsightRecord(
+                index.ids[n],
+                index.docs[n],
+                dict(index.metas[n]),
+                None if vectors is None else vectors[i],
+            )
+            for i, n in enumerate(rows.tolist())
+        ]
 
     def get(self, ids: Sequence[str]) -> list[InsightRecord]:
         """Return the stored insights with these ids (unknown ids are left out)."""
         if not ids:
             return []
         res = self._col.get(ids=list(ids), include=["documents", "metadatas"])
-        return self._records(res, False)
-
-    @staticmethod
-    def _records(res: Mapping[str, object], with_embeddings: bool) -> list[InsightRecord]:
-        ids = cast("list[str]", res["ids"])
-        docs = cast("list[str | None]", res.get("documents") or [None] * len(ids))
-        metas = cast("list[Mapping[str, object] | None]", res.get("metadatas") or [None] * len(ids))
-        embs = cast(
-            "Sequence[Sequence[float]] | None", res.get("embeddings") if with_embeddings else None
+        found = res["ids"]
+        docs = cast("list[str | None]", res.get("documents") or [None] * len(found))
+        metas = cast(
+            "list[Mapping[str, object] | None]", res.get("metadatas") or [None] * len(found)
         )
-        out: list[InsightRecord] = []
-        for n, ident in enumerate(ids):
-            vec = np.asarray(embs[n], dtype=np.float32) if embs is not None else None
-            out.append(InsightRecord(ident, docs[n] or "", cast(Meta, dict(metas[n] or {})), vec))
-        return out
+        return [
+            InsightRecord(ident, docs[n] or "", cast(Meta, dict(metas[n] or {})))
+            for n, ident in enumerate(found)
+        ]

@@ -111,10 +111,9 @@ def _matches(meta: Mapping[str, object], segment: Mapping[str, str]) -> tuple[bo
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:
-    order = np.argsort(-scores, kind="stable")
-    ranks = np.empty(len(scores))
-    ranks[order] = np.arange(1, len(scores) + 1)
-    return ranks
+    """Return 1-based ranks, tied scores sharing the best rank (so ties add no order bias)."""
+    ordered = np.sort(-scores)
+    return np.searchsorted(ordered, -scores, side="left").astype(float) + 1.0
 
 
 def evidence_for_breakdown(
@@ -143,7 +142,9 @@ def evidence_for_breakdown(
     qv = store.embedder.embed([query])[0]
     vector = vectors @ qv
     keyword = keyword_scores(records, query)
-    novelty = _novelty(store, records, vectors, journey=journey, stage=stage, baseline=baseline)
+    novelty = _novelty(
+        store, records, vectors, journey=journey, stage=stage, segment=segment, baseline=baseline
+    )
     fused = np.zeros(len(records))
     for scores in (vector, keyword, novelty, seg_hits):
         fused += 1.0 / (_RRF_K + _ranks(scores))
@@ -199,14 +200,23 @@ def _novelty(
     *,
     journey: str,
     stage: str,
+    segment: Mapping[str, str],
     baseline: tuple[dt.date, dt.date] | None,
 ) -> np.ndarray:
-    """Score how much more often an insight's neighbours appear now than in the baseline."""
+    """Score how much more often an insight's neighbours appear now than in the baseline.
+
+    The baseline is read through the same segment check as the candidates: a complaint that
+    was always there elsewhere is still new in the segment that broke.
+    """
     if baseline is None:
         return np.zeros(len(records))
-    before = store.fetch(
-        journey=journey, stage=stage, start=baseline[0], end=baseline[1], with_embeddings=True
-    )
+    before = [
+        r
+        for r in store.fetch(
+            journey=journey, stage=stage, start=baseline[0], end=baseline[1], with_embeddings=True
+        )
+        if _matches(r.metadata, segment)[0]
+    ]
     if not before:
         return np.ones(len(records))
     now = (vectors @ vectors.T >= _NEIGHBOUR).sum(axis=1)
