@@ -1,21 +1,26 @@
 """kill -9 at every named point between approval and recorded delivery, then restart.
 
 For each crash point (`agent.crash.POINTS`, 11 of them) and three seeds, three actions are
-proposed and their action-graph threads started. A forked child process (imports already
-loaded, so it starts in milliseconds) then does what `journeyops actions approve` and the
-graph do — commit the approval, resume the thread, whose dispatch node delivers through
-the outbox to a real idempotent receiver on 127.0.0.1 — with `JOURNEYOPS_CRASH_AT` set, so
+proposed and their action-graph threads started. A child process then does what
+`journeyops actions approve` and the graph do — commit the approval, resume the thread,
+whose dispatch node delivers through the outbox to a real idempotent receiver on
+127.0.0.1 — with `JOURNEYOPS_CRASH_AT` set, so
 it SIGKILLs itself at the n-th time (n = the seed) it reaches that point. The test asserts
 the child really died by SIGKILL, then restarts (the same driver, later clock, no crash)
 and checks that nothing is lost or duplicated: every action is `dispatched` with exactly
 one effect at the receiver, or `dead_lettered` (one action per seed-3 scenario is made
 to fail every attempt); one outbox row and at most one `dispatch.delivered` event each;
 the thread agrees with SQL; the audit chain verifies.
+
+Children come from a `forkserver` with this module preloaded: they start in milliseconds
+like a fork, but from a clean single-threaded process — forking the test process itself
+(receiver threads, thread pools) could leave a child with a lock held mid-operation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
 import signal
 import sys
@@ -94,14 +99,14 @@ def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 def _drive(
     sessions: sessionmaker[Session],
     graph: ActionGraph,
-    rx: Receiver,
+    hook_url: str,
     ids: list[str],
     at: dt.datetime,
 ) -> None:
     """Approve what is still proposed (commit), then resume each thread; idempotent."""
     from agent.crash import crash_point
 
-    target = WorkflowTarget(kind="webhook", url=rx.url("/hooks/eng"), secret_env="S")
+    target = WorkflowTarget(kind="webhook", url=hook_url, secret_env="S")
     dispatcher = Dispatcher(
         sessions=sessions,
         targets={"engineering": target},
@@ -121,19 +126,27 @@ def _drive(
         resume_action(graph, ctx, action_id=action_id)
 
 
-def _child(rig: Rig, ids: list[str], at: dt.datetime, crash_at: str) -> None:
-    """Run the driver in this forked process with fresh connections; never return."""
+def _child(
+    store_url: str, folder: str, hook_url: str, ids: list[str], at: str, crash_at: str
+) -> None:
+    """Run the driver in a fresh child process with its own connections; never return."""
     code = 0
     try:
         os.environ[ENV] = crash_at
-        engine = make_engine(rig.sessions.kw["bind"].url.render_as_string(hide_password=False))
+        engine = make_engine(store_url)
         sessions = session_factory(engine)
-        with open_saver(engine, rig.folder) as saver:
-            _drive(sessions, build_action_graph(saver), rig.rx, ids, at)
+        with open_saver(engine, Path(folder)) as saver:
+            _drive(
+                sessions, build_action_graph(saver), hook_url, ids, dt.datetime.fromisoformat(at)
+            )
     except BaseException:
         traceback.print_exc(file=sys.stderr)
         code = 1
     os._exit(code)
+
+
+_PROCESSES = multiprocessing.get_context("forkserver")
+_PROCESSES.set_forkserver_preload([__name__])
 
 
 def _scenario(rig: Rig, graph: ActionGraph, index: int, point: str, seed: int) -> None:
@@ -160,13 +173,15 @@ def _scenario(rig: Rig, graph: ActionGraph, index: int, point: str, seed: int) -
     quiet = ActionContext(sessions=rig.sessions, clock=lambda: at)
     for action_id in ids:
         assert resume_action(graph, quiet, action_id=action_id)["status"] == "proposed"
-    pid = os.fork()
-    if pid == 0:
-        _child(rig, ids, at, f"{point}@{seed}")
-    _, status = os.waitpid(pid, 0)
-    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, (point, seed, status)
+    hook_url = rig.rx.url("/hooks/eng")
+    store_url = rig.sessions.kw["bind"].url.render_as_string(hide_password=False)
+    args = (store_url, str(rig.folder), hook_url, ids, at.isoformat(), f"{point}@{seed}")
+    child = _PROCESSES.Process(target=_child, args=args)
+    child.start()
+    child.join(timeout=120)
+    assert child.exitcode == -signal.SIGKILL, (point, seed, child.exitcode)
     # Restart: past every lease the dead process held, nothing set to crash.
-    _drive(rig.sessions, graph, rig.rx, ids, at + dt.timedelta(hours=1))
+    _drive(rig.sessions, graph, hook_url, ids, at + dt.timedelta(hours=1))
     _check(rig, graph, ids)
 
 
