@@ -19,6 +19,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _BUSY_TIMEOUT_MS = 5000
 # Any constant works; it only has to be the same for every journeyops writer.
+# PostgreSQL writer lock: (this constant, the store's schema), so that stores in different
+# schemas of one database never serialize each other.
 _PG_WRITER_LOCK = 0x6A6F7572  # "jour"
 
 
@@ -70,4 +72,12 @@ def lock_writes(session: Session) -> None:
         # A write that matches no row still takes SQLite's RESERVED lock.
         session.execute(text("UPDATE audit_events SET seq = seq WHERE 0 = 1"))
     elif dialect == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_WRITER_LOCK})
+        pg_writer_lock(session, wait=True)
+
+
+def pg_writer_lock(session: Session, *, wait: bool) -> bool:
+    """Take this store's transaction-scoped PostgreSQL writer lock; False if busy and not `wait`."""
+    fn = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    query = text(f"SELECT {fn}(:k, hashtext(current_schema()))")
+    taken = session.execute(query, {"k": _PG_WRITER_LOCK}).scalar_one()
+    return True if wait else bool(taken)

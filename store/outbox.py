@@ -17,14 +17,13 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from store._gate import approval_problem, governing_council
 from store.audit import append_event
-from store.db import _PG_WRITER_LOCK as PG_WRITER_LOCK
-from store.db import lock_writes
+from store.db import lock_writes, pg_writer_lock
 from store.models import ActionRow, OutboxRow
 
 __all__ = [
@@ -283,8 +282,7 @@ def _try_lock_writes(session: Session, *, postgres: bool) -> bool:
     """Take the writer lock without waiting (this transaction already holds row locks)."""
     if not postgres:
         return True  # claim_due took SQLite's write lock first
-    locked = session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": PG_WRITER_LOCK})
-    return bool(locked.scalar_one())
+    return pg_writer_lock(session, wait=False)
 
 
 def _set_action_status(session: Session, *, action_id: str, status: str, now: dt.datetime) -> None:
