@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.actions import propose_action
 from store.db import make_engine, migrate, session_factory, sqlite_url
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -58,3 +60,32 @@ def drop_append_only_guards(session: Session) -> None:
         for table in ("decisions", "audit_events"):
             for verb in ("update", "delete"):
                 session.execute(text(f"DROP TRIGGER {table}_no_{verb}"))
+
+
+def propose_fix(
+    session: Session,
+    action_id: str,
+    *,
+    now: dt.datetime,
+    payload: dict[str, object] | None = None,
+    journey: str = "checkout",
+    title: str = "Fix",
+    proposed_by: str = "journeyops-agent",
+    expires_at: dt.datetime | None = None,
+    value: float = 1.0,
+) -> None:
+    """File a `fix_payment_path` proposal to the `engineering` workflow, as the gate tests do."""
+    propose_action(
+        session,
+        action_id=action_id,
+        breakdown_id=None,
+        journey_id=journey,
+        playbook="fix_payment_path",
+        title=title,
+        workflow="engineering",
+        payload={"title": title} if payload is None else payload,
+        expected_value_per_week=value,
+        proposed_by=proposed_by,
+        expires_at=expires_at or now + dt.timedelta(days=14),
+        now=now,
+    )

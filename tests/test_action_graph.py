@@ -28,13 +28,13 @@ from agent.action_graph import (
 )
 from agent.config import WorkflowTarget
 from agent.dispatch import Dispatcher
-from store.actions import decide, propose_action, revise_action
+from store.actions import decide, revise_action
 from store.journeys import save_journeys
 from store.journeys_file import CouncilSpec, JourneySpec, MemberSpec
 from store.outbox import outbox_for
 from tests.demo_workspace import copy_home
 from tests.receiver import Fault, Receiver
-from tests.store_fixtures import BACKENDS, store_sessions
+from tests.store_fixtures import BACKENDS, propose_fix, store_sessions
 from tools.workflows import RetryPolicy
 
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
@@ -75,20 +75,7 @@ def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[session
                 s,
                 specs=[JourneySpec(id="checkout", council=CouncilSpec(quorum=2, members=members))],
             )
-            propose_action(
-                s,
-                action_id="act-1",
-                breakdown_id=None,
-                journey_id="checkout",
-                playbook="fix_payment_path",
-                title="Fix",
-                workflow="engineering",
-                payload={"title": "Fix"},
-                expected_value_per_week=1.0,
-                proposed_by="journeyops-agent",
-                expires_at=NOW + dt.timedelta(days=14),
-                now=NOW,
-            )
+            propose_fix(s, "act-1", now=NOW)
         yield factory
 
 

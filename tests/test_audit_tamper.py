@@ -19,12 +19,12 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.actions import decide, propose_action
+from store.actions import decide
 from store.audit import append_event, chain_head, verify_chain
 from store.journeys import save_journeys
 from store.journeys_file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import AuditEvent
-from tests.store_fixtures import BACKENDS, drop_append_only_guards, store_sessions
+from tests.store_fixtures import BACKENDS, drop_append_only_guards, propose_fix, store_sessions
 
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
 MUTATIONS = 120
@@ -41,19 +41,12 @@ def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[session
             save_journeys(s, specs=[JourneySpec(id="checkout", council=council)])
             for n in range(EVENTS // 4):
                 action_id = f"act-{n}"
-                propose_action(
+                propose_fix(
                     s,
-                    action_id=action_id,
-                    breakdown_id=None,
-                    journey_id="checkout",
-                    playbook="fix_payment_path",
-                    title="Fix",
-                    workflow="engineering",
-                    payload={"n": n},
-                    expected_value_per_week=1.0,
-                    proposed_by="journeyops-agent",
-                    expires_at=NOW + dt.timedelta(days=14),
+                    action_id,
                     now=NOW + dt.timedelta(minutes=n),
+                    payload={"n": n},
+                    expires_at=NOW + dt.timedelta(days=14),
                 )
                 decide(s, action_id=action_id, user="li", decision="approve", reason="ok", now=NOW)
                 data = {"run": 1, "status_code": 200 + n % 3, "elapsed_s": 0.01 * n}

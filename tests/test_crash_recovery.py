@@ -38,7 +38,7 @@ from agent.action_graph import ActionContext, ActionGraph, build_action_graph, r
 from agent.config import WorkflowTarget
 from agent.crash import ENV, POINTS
 from agent.dispatch import Dispatcher
-from store.actions import decide, get_action, propose_action
+from store.actions import decide, get_action
 from store.audit import verify_chain
 from store.db import make_engine, session_factory
 from store.journeys import save_journeys
@@ -46,7 +46,7 @@ from store.journeys_file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import AuditEvent
 from store.outbox import outbox_for
 from tests.receiver import Fault, Receiver, RecordedRequest
-from tests.store_fixtures import BACKENDS, store_sessions
+from tests.store_fixtures import BACKENDS, propose_fix, store_sessions
 from tests.test_action_graph import open_saver
 from tools.workflows import RetryPolicy
 
@@ -156,19 +156,12 @@ def _scenario(rig: Rig, graph: ActionGraph, index: int, point: str, seed: int) -
         ids[-1] = f"c{index:03d}-doomed"
     with rig.sessions.begin() as s:
         for action_id in ids:
-            propose_action(
+            propose_fix(
                 s,
-                action_id=action_id,
-                breakdown_id=None,
-                journey_id="checkout",
-                playbook="fix_payment_path",
-                title="Fix",
-                workflow="engineering",
-                payload={"id": action_id},
-                expected_value_per_week=1.0,
-                proposed_by="journeyops-agent",
-                expires_at=NOW + dt.timedelta(days=365),
+                action_id,
                 now=at,
+                payload={"id": action_id},
+                expires_at=NOW + dt.timedelta(days=365),
             )
     quiet = ActionContext(sessions=rig.sessions, clock=lambda: at)
     for action_id in ids:

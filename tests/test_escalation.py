@@ -20,14 +20,13 @@ from store.actions import (
     decide,
     escalate_overdue,
     get_action,
-    propose_action,
     revise_action,
 )
 from store.audit import events_for
 from store.db import migrate, session_factory
 from store.journeys import save_journeys
 from store.journeys_file import CouncilSpec, JourneySpec, MemberSpec
-from tests.store_fixtures import BACKENDS, fresh_engine
+from tests.store_fixtures import BACKENDS, fresh_engine, propose_fix
 
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
 WAIT = dt.timedelta(days=3)
@@ -57,20 +56,7 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
                 JourneySpec(id="checkout", parent="commerce"),
             ],
         )
-        propose_action(
-            s,
-            action_id="act-1",
-            breakdown_id=None,
-            journey_id="checkout",
-            playbook="fix_payment_path",
-            title="Fix",
-            workflow="engineering",
-            payload={"title": "Fix"},
-            expected_value_per_week=1000.0,
-            proposed_by="journeyops-agent",
-            expires_at=NOW + dt.timedelta(days=3650),
-            now=NOW,
-        )
+        propose_fix(s, "act-1", now=NOW, expires_at=NOW + dt.timedelta(days=3650), value=1000.0)
     return factory
 
 
@@ -121,19 +107,11 @@ def test_cli_escalate_uses_the_configured_wait(tmp_path: Path, engine: Engine) -
                 JourneySpec(id="checkout", parent="company", council=_council("li")),
             ],
         )
-        propose_action(
+        propose_fix(
             s,
-            action_id="act-old",
-            breakdown_id=None,
-            journey_id="checkout",
-            playbook="fix_payment_path",
-            title="Fix",
-            workflow="engineering",
-            payload={"title": "Fix"},
-            expected_value_per_week=1.0,
-            proposed_by="journeyops-agent",
-            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=30),
+            "act-old",
             now=dt.datetime.now(dt.UTC) - dt.timedelta(days=4),
+            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=30),
         )
     assert load_settings(DEFAULT_CONFIG).approval.escalate_after_days == 3
     config = tmp_path / "config.toml"

@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent.config import WorkflowTarget
 from agent.dispatch import Dispatcher
-from store.actions import decide, propose_action
+from store.actions import decide
 from store.audit import verify_chain
 from store.journeys import save_journeys
 from store.journeys_file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow, AuditEvent, OutboxRow
 from tests.receiver import Fault, Receiver, RecordedRequest
-from tests.store_fixtures import BACKENDS, store_sessions
+from tests.store_fixtures import BACKENDS, propose_fix, store_sessions
 from tools.workflows import RetryPolicy
 
 ACTIONS = 1000
@@ -62,20 +62,7 @@ def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[session
             save_journeys(s, specs=[JourneySpec(id="checkout", council=council)])
             for n in range(ACTIONS):
                 action_id = f"act-{n:05d}"
-                propose_action(
-                    s,
-                    action_id=action_id,
-                    breakdown_id=None,
-                    journey_id="checkout",
-                    playbook="fix_payment_path",
-                    title=f"Fix {n}",
-                    workflow="engineering",
-                    payload={"n": n},
-                    expected_value_per_week=1.0,
-                    proposed_by="journeyops-agent",
-                    expires_at=NOW + dt.timedelta(days=14),
-                    now=NOW,
-                )
+                propose_fix(s, action_id, now=NOW, payload={"n": n}, title=f"Fix {n}")
                 decide(s, action_id=action_id, user="li", decision="approve", reason="ok", now=NOW)
         yield factory
 

@@ -23,12 +23,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.actions import DecisionOutcome, DecisionRefused, decide, propose_action
+from store.actions import DecisionOutcome, DecisionRefused, decide
 from store.audit import verify_chain
 from store.journeys import save_journeys
 from store.journeys_file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow, AuditEvent, DecisionRow, OutboxRow
-from tests.store_fixtures import BACKENDS, store_sessions
+from tests.store_fixtures import BACKENDS, propose_fix, store_sessions
 
 ROUNDS = 200
 DECIDERS = [f"member-{n}" for n in range(8)]
@@ -51,19 +51,12 @@ def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[session
                 ],
             )
             for n in range(ROUNDS):
-                propose_action(
+                propose_fix(
                     s,
-                    action_id=f"act-{n:04d}",
-                    breakdown_id=None,
-                    journey_id="quorum-one" if n % 2 == 0 else "quorum-two",
-                    playbook="fix_payment_path",
-                    title="Fix",
-                    workflow="engineering",
-                    payload={"n": n},
-                    expected_value_per_week=1.0,
-                    proposed_by="journeyops-agent",
-                    expires_at=NOW + dt.timedelta(days=14),
+                    f"act-{n:04d}",
                     now=NOW,
+                    payload={"n": n},
+                    journey="quorum-one" if n % 2 == 0 else "quorum-two",
                 )
         yield factory
 

@@ -23,14 +23,13 @@ from store.actions import (
     approval_problem,
     decide,
     get_action,
-    propose_action,
     revise_action,
 )
 from store.journeys import revoke_member, save_journeys
 from store.journeys_file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow
 from store.outbox import claim_due, latest_outbox
-from tests.store_fixtures import BACKENDS, store_sessions
+from tests.store_fixtures import BACKENDS, propose_fix, store_sessions
 
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
 EXPIRES = NOW + dt.timedelta(days=14)
@@ -118,19 +117,16 @@ def _setup(sessions: sessionmaker[Session], case: str) -> str:
     with sessions.begin() as s:
         council = CouncilSpec(quorum=2, members=members)
         save_journeys(s, specs=[JourneySpec(id=journey, council=council)])
-        propose_action(
+        propose_fix(
             s,
-            action_id=f"act-{journey}"[:32],
-            breakdown_id=None,
-            journey_id=journey,
-            playbook="fix_payment_path",
-            title="Roll back",
-            workflow="engineering",
+            f"act-{journey}"[:32],
+            now=NOW,
             payload=PAYLOAD,
-            expected_value_per_week=1000.0,
+            journey=journey,
+            title="Roll back",
             proposed_by="maria",
             expires_at=EXPIRES,
-            now=NOW,
+            value=1000.0,
         )
     return f"act-{journey}"[:32]
 

@@ -21,7 +21,6 @@ from store.actions import (
     decide,
     get_action,
     payload_hash,
-    propose_action,
     revise_action,
 )
 from store.audit import events_for, verify_chain
@@ -31,7 +30,7 @@ from store.journeys_file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow
 from store.outbox import outbox_for
 from tests.receiver import Receiver
-from tests.store_fixtures import BACKENDS, fresh_engine
+from tests.store_fixtures import BACKENDS, fresh_engine, propose_fix
 from tools.workflows import RetryPolicy
 
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
@@ -59,19 +58,14 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
             ],
         )
         save_journeys(s, specs=[JourneySpec(id="checkout", council=council)])
-        propose_action(
+        propose_fix(
             s,
-            action_id="act-1",
-            breakdown_id=None,
-            journey_id="checkout",
-            playbook="fix_payment_path",
-            title="Roll back SDK",
-            workflow="engineering",
-            payload=PAYLOAD,
-            expected_value_per_week=1000.0,
-            proposed_by="journeyops-agent",
-            expires_at=NOW + dt.timedelta(days=3650),
+            "act-1",
             now=NOW,
+            payload=PAYLOAD,
+            title="Roll back SDK",
+            expires_at=NOW + dt.timedelta(days=3650),
+            value=1000.0,
         )
     return factory
 
