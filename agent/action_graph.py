@@ -221,3 +221,19 @@ def resume_threads(run: RunContext, action_ids: Sequence[str]) -> dict[str, str]
         for action_id in action_ids:
             statuses[action_id] = resume_action(graph, ctx, action_id=action_id).get("status", "")
     return statuses
+
+
+def resume_after_commit(
+    run: RunContext, action_ids: Sequence[str], *, warn: Callable[[str], None] | None = None
+) -> None:
+    """Resume the threads of actions whose SQL change was just committed; never raise.
+
+    SQL is the gate and the change stands whatever happens here: a thread that fails to
+    start or resume is caught up from its checkpoint by the next resume of that action.
+    """
+    if not action_ids:
+        return
+    try:
+        resume_threads(run, action_ids)
+    except Exception as exc:
+        (warn or run.status)(f"warning: action thread not resumed ({', '.join(action_ids)}): {exc}")

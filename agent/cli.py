@@ -10,10 +10,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from agent.cli_actions import actions_app, dispatch_command, pending_actions
+from agent.cli_actions import actions_app, pending_actions
 from agent.cli_audit import audit_app, outcomes_app
 from agent.cli_chat import ask, chat
 from agent.cli_data import ingest_app, journeys_app
+from agent.cli_dispatch import dispatch_command
 from agent.cli_env import CliEnv, env
 from agent.cli_eval import eval_app
 from agent.cli_web import report_app, schedule, serve, tokens_app, users_app

@@ -1,4 +1,4 @@
-"""CLI: list, edit and escalate actions, record decisions, dispatch, redrive dead letters.
+"""CLI: list, show, edit and escalate actions, record decisions, redrive dead letters.
 
 After every committed change the action's graph thread is resumed (`agent.action_graph`):
 SQL first, then the thread.
@@ -150,19 +150,14 @@ def _decide(
         f"({outcome.approvals} of {outcome.quorum} approvals)"
     )
     crash_point("after_decision")
-    _resume(run, [action_id])
+    resume_or_warn(run, [action_id])
 
 
-def _resume(run: RunContext, action_ids: list[str]) -> None:
-    """Resume the actions' graph threads; the SQL change is committed whatever happens."""
-    from agent.action_graph import resume_threads
+def resume_or_warn(run: RunContext, action_ids: list[str]) -> None:
+    """Resume the actions' graph threads after the commit; warn (never fail) if one cannot."""
+    from agent.action_graph import resume_after_commit
 
-    if not action_ids:
-        return
-    try:
-        resume_threads(run, action_ids)
-    except Exception as exc:  # the decision stands; `journeyops dispatch` resumes again
-        err_console.print(f"warning: action thread not resumed: {exc}", highlight=False)
+    resume_after_commit(run, action_ids, warn=lambda m: err_console.print(m, highlight=False))
 
 
 @actions_app.command("approve")
@@ -205,7 +200,7 @@ def actions_redrive(
         err_console.print(f"[bold red]refused:[/bold red] {exc}", highlight=False)
         raise typer.Exit(1) from None
     console.print(f"{action_id} re-queued by {user}; run `journeyops dispatch` to send it")
-    _resume(run, [action_id])
+    resume_or_warn(run, [action_id])
 
 
 @actions_app.command("edit")
@@ -241,7 +236,7 @@ def actions_edit(
         f"{action_id} is now v{version} (payload sha256 {digest[:16]}…); "
         "it needs the council's approval again"
     )
-    _resume(run, [action_id])
+    resume_or_warn(run, [action_id])
 
 
 def _value(raw: str) -> object:
@@ -265,39 +260,3 @@ def actions_escalate(ctx: typer.Context) -> None:
     for action_id, council in moved:
         console.print(f"escalated {action_id} to the council of {council}")
     console.print(f"{len(moved)} escalated")
-
-
-def dispatch_command(
-    ctx: typer.Context,
-    loop: Annotated[bool, typer.Option("--loop", help="Keep dispatching until stopped.")] = False,
-    interval: Annotated[
-        float, typer.Option(min=0.1, help="Seconds between idle passes with --loop.")
-    ] = 10.0,
-) -> None:
-    """Send approved actions to their workflow targets (re-checking each approval first)."""
-    from agent.dispatch import Dispatcher, DispatchReport
-
-    run = env(ctx).context(with_insights=False)
-    dispatcher = Dispatcher(sessions=run.sessions, targets=run.settings.workflows, clock=run.clock)
-
-    def show(report: DispatchReport) -> None:
-        _resume(run, report.delivered + report.dead_lettered)
-        for action_id in report.delivered:
-            console.print(f"delivered {action_id}")
-        for action_id in report.dead_lettered:
-            console.print(f"[bold red]dead-lettered[/bold red] {action_id}", highlight=False)
-
-    if not loop:
-        report = dispatcher.run_once()
-        show(report)
-        console.print(
-            f"{len(report.delivered)} delivered · {len(report.dead_lettered)} dead-lettered"
-        )
-        if report.dead_lettered:
-            raise typer.Exit(1)
-        return
-    console.print(f"dispatching every {interval:g} s; Ctrl-C to stop")
-    try:
-        dispatcher.run_loop(interval_s=interval, stop=lambda: False, on_pass=show)
-    except KeyboardInterrupt:
-        console.print("stopped")

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from agent.action_graph import resume_after_commit
 from agent.context import RunContext
 from store.actions import propose_action, save_breakdown
 from tools.findings import Breakdown, Recommendation, action_id
@@ -63,24 +64,9 @@ def file_proposals(
                 )
                 (filed.proposed if created else filed.existing).append(rec.action_id)
             filed.breakdowns.append(with_ids)
-    _start_threads(ctx, filed.proposed)
+    # Each new proposal's graph thread starts now and pauses at the council.
+    resume_after_commit(ctx, filed.proposed)
     return filed
-
-
-def _start_threads(ctx: RunContext, action_ids: Sequence[str]) -> None:
-    """Start each new action's graph thread (it pauses at the council), after the commit.
-
-    The proposal is in SQL whatever happens here: a thread that fails to start is started
-    by the next resume (a decision, `journeyops dispatch`), which runs it from the top.
-    """
-    if not action_ids:
-        return
-    from agent.action_graph import resume_threads
-
-    try:
-        resume_threads(ctx, action_ids)
-    except Exception as exc:  # the proposals stand; the thread is optional bookkeeping
-        ctx.status(f"action threads not started: {exc}")
 
 
 def action_payload(bd: Breakdown, rec: Recommendation) -> dict[str, object]:

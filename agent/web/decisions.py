@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from agent.action_graph import resume_after_commit
 from agent.context import RunContext
 from store.actions import DecisionOutcome, DecisionRefused, decide, get_action
 from store.web_auth import consume_confirmation, issue_confirmation
@@ -78,15 +79,5 @@ def record_decision(
             refused = exc
     if refused is not None:
         return DecisionResult(None, str(refused), 409)
-    _resume(ctx, action_id)
+    resume_after_commit(ctx, [action_id])
     return DecisionResult(outcome)
-
-
-def _resume(ctx: RunContext, action_id: str) -> None:
-    """Resume the action's graph thread now that the decision is committed."""
-    from agent.action_graph import resume_threads
-
-    try:
-        resume_threads(ctx, [action_id])
-    except Exception as exc:  # the decision stands; `journeyops dispatch` resumes again
-        ctx.status(f"action thread of {action_id} not resumed: {exc}")
