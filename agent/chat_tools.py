@@ -3,74 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from agent.chat_tool_args import (
+    BreakdownArgs,
+    ComparePeriodsArgs,
+    DetectArgs,
+    ListActionsArgs,
+    NoArgs,
+    ProposeArgs,
+    QueryMetricArgs,
+    SearchArgs,
+)
+from agent.chat_tools_actions import actions, propose
 from agent.tool_registry import Tool, ToolError, ToolRegistry
 from agent.tool_session import ToolSession
 from agent.untrusted import UNTRUSTED_NOTE, fence
-from store.actions import get_action, list_actions
+from store.actions import get_action
 from tools.findings import Breakdown, action_id
 from tools.metrics import MetricDef
 from tools.units import format_money, format_segment, format_value
-
-
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class NoArgs(_Args):
-    pass
-
-
-class SeriesArgs(_Args):
-    journey: str = Field(description="Journey id, e.g. 'checkout'.")
-    stage: str = Field(description="Stage id within the journey, e.g. 'payment'.")
-    metric: str = Field(description="Metric name from the catalog, e.g. 'conversion'.")
-
-
-class QueryMetricArgs(SeriesArgs):
-    start: dt.date | None = Field(None, description="First day (default: 28 days before end).")
-    end: dt.date | None = Field(None, description="Last day (default: newest data).")
-
-
-class ComparePeriodsArgs(SeriesArgs):
-    as_of: dt.date | None = Field(None, description="Last day of the window (default: newest).")
-    window_days: int | None = Field(None, ge=1, le=28, description="Window length in days.")
-
-
-class DetectArgs(_Args):
-    journey: str | None = Field(None, description="Only this journey.")
-    stage: str | None = Field(None, description="Only this stage.")
-    metric: str | None = Field(None, description="Only this metric.")
-    as_of: dt.date | None = Field(None, description="Last day of the window (default: newest).")
-
-
-class BreakdownArgs(_Args):
-    breakdown_id: str = Field(description="An id returned by detect_breakdowns.")
-
-
-class SearchArgs(_Args):
-    breakdown_id: str | None = Field(
-        None, description="Quotes chosen as evidence for this breakdown (preferred)."
-    )
-    journey: str | None = Field(None, description="Free search: journey to search in.")
-    stage: str | None = Field(None, description="Free search: stage to search in.")
-    query: str | None = Field(None, max_length=300, description="Free search: what to look for.")
-    start: dt.date | None = None
-    end: dt.date | None = None
-    k: int = Field(5, ge=1, le=20)
-
-
-class ListActionsArgs(_Args):
-    status: Literal["proposed", "approved", "rejected", "expired", "dispatched"] | None = None
-    journey: str | None = None
-
-
-class ProposeArgs(_Args):
-    breakdown_id: str = Field(description="The breakdown the fix addresses.")
-    playbook: str = Field(description="A playbook recommended for it by recommend_fixes.")
 
 
 def catalog(s: ToolSession, _: NoArgs) -> dict[str, object]:
@@ -269,51 +220,6 @@ def recommend_fixes(s: ToolSession, a: BreakdownArgs) -> dict[str, object]:
             }
             for r in bd.recommendations
         ],
-    }
-
-
-def actions(s: ToolSession, a: ListActionsArgs) -> dict[str, object]:
-    """Actions filed for the council, most valuable first."""
-    with s.ctx.sessions() as session:
-        rows = list_actions(session, status=a.status, journey_id=a.journey)
-        items = [
-            {
-                "action_id": r.id,
-                "title": r.title,
-                "journey": r.journey_id,
-                "playbook": r.playbook,
-                "status": r.status,
-                "value_per_week": format_money(
-                    r.expected_value_per_week, s.ctx.settings.money.currency
-                ),
-            }
-            for r in rows[:20]
-        ]
-    return {"actions": items, "total": len(rows)}
-
-
-def propose(s: ToolSession, a: ProposeArgs) -> dict[str, object]:
-    """File one recommended fix as a proposal; only the council can approve it."""
-    from agent.proposals import file_proposals
-
-    bd, as_of = s.breakdown(a.breakdown_id)
-    if a.playbook not in {r.playbook for r in bd.recommendations}:
-        offered = ", ".join(r.playbook for r in bd.recommendations) or "none"
-        raise ToolError(
-            f"playbook {a.playbook!r} is not recommended for this breakdown ({offered})"
-        )
-    if not bd.causes and not bd.quotes:
-        raise ToolError("no localized cause and no customer evidence: nothing to propose on")
-    filed = file_proposals(s.ctx, [bd], as_of=as_of, playbooks={a.playbook})
-    aid = (filed.proposed or filed.existing)[0]
-    with s.ctx.sessions() as session:
-        row = get_action(session, action_id=aid)
-        status = row.status if row else "proposed"
-    return {
-        "action_id": aid,
-        "status": status,
-        "newly_filed": bool(filed.proposed),
-        "next": "waits for the journey council's decision; nothing runs before it approves",
     }
 
 
