@@ -68,6 +68,36 @@ def users_list(ctx: typer.Context) -> None:
             console.print(f"{u.name}\t{u.role}\t{state}", highlight=False)
 
 
+@users_app.command("disable")
+def users_disable(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="User to disable.")]
+) -> None:
+    """Disable a user: their tokens stop working and open sessions end at the next request."""
+    from store.web_auth import WebAuthError, disable_user
+
+    run = env(ctx).context(with_insights=False)
+    try:
+        with run.sessions.begin() as session:
+            disable_user(session, name=name, now=run.clock())
+    except WebAuthError as exc:
+        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    console.print(f"{name} is disabled; `journeyops users add` enables them again")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="User whose tokens to revoke.")]
+) -> None:
+    """Revoke every sign-in token of a user (disable the user to end open sessions too)."""
+    from store.web_auth import revoke_tokens
+
+    run = env(ctx).context(with_insights=False)
+    with run.sessions.begin() as session:
+        count = revoke_tokens(session, user=name, now=run.clock())
+    console.print(f"{count} token(s) of {name} revoked")
+
+
 @tokens_app.command("create")
 def tokens_create(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="User to mint a token for.")]

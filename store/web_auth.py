@@ -29,9 +29,11 @@ __all__ = [
     "authenticate",
     "consume_confirmation",
     "create_token",
+    "disable_user",
     "get_user",
     "issue_confirmation",
     "list_users",
+    "revoke_tokens",
 ]
 
 ROLES: tuple[str, ...] = get_args(Role)
@@ -94,6 +96,41 @@ def create_token(
         session, actor=actor, kind="web.token_created", subject=user, data={"id": row.id}, now=now
     )
     return token
+
+
+def disable_user(
+    session: Session, *, name: str, now: dt.datetime, actor: str = "journeyops-cli"
+) -> None:
+    """Disable a user: their tokens stop signing in and open sessions end at the next request."""
+    lock_writes(session)
+    user = session.get(WebUser, name)
+    if user is None:
+        raise WebAuthError(f"no user {name!r}")
+    if user.disabled_at is None:
+        user.disabled_at = now
+        session.flush()
+        append_event(session, actor=actor, kind="web.user_disabled", subject=name, data={}, now=now)
+
+
+def revoke_tokens(
+    session: Session, *, user: str, now: dt.datetime, actor: str = "journeyops-cli"
+) -> int:
+    """Revoke every live token of a user; return how many. Open sessions run to their expiry."""
+    lock_writes(session)
+    live = list(
+        session.execute(
+            select(WebToken).where(WebToken.user_name == user, WebToken.revoked_at.is_(None))
+        ).scalars()
+    )
+    for row in live:
+        row.revoked_at = now
+    session.flush()
+    if live:
+        data: dict[str, object] = {"ids": [row.id for row in live]}
+        append_event(
+            session, actor=actor, kind="web.tokens_revoked", subject=user, data=data, now=now
+        )
+    return len(live)
 
 
 def authenticate(session: Session, *, token: str, now: dt.datetime) -> WebUser | None:
