@@ -15,7 +15,8 @@ Thread id = action id.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent.crash import crash_point
 from agent.dispatch import Dispatcher
-from store.actions import get_action
+from store.actions import get_action, list_actions
 from store.outbox import latest_outbox
 
 if TYPE_CHECKING:
@@ -201,11 +202,11 @@ def waiting_for(graph: ActionGraph, *, action_id: str) -> str | None:
     return None
 
 
-def resume_threads(run: RunContext, action_ids: Sequence[str]) -> dict[str, str]:
-    """Resume the threads of actions whose SQL state just changed; return their statuses.
+@contextmanager
+def _opened(run: RunContext) -> Iterator[tuple[ActionGraph, ActionContext]]:
+    """Open the action graph on the workspace's checkpointer, with the run's dependencies.
 
-    Entry points call this after committing (decisions, dispatch passes, redrives). No
-    dispatcher is passed: the thread hands delivery to `journeyops dispatch`, which
+    No dispatcher is passed: the thread hands delivery to `journeyops dispatch`, which
     resumes it again once the outbox has recorded the result.
     """
     from agent.checkpoints import open_checkpointer
@@ -215,12 +216,39 @@ def resume_threads(run: RunContext, action_ids: Sequence[str]) -> dict[str, str]
         clock=run.clock,
         evaluation_days={pid: pb.evaluation_days for pid, pb in run.settings.playbooks.items()},
     )
-    statuses: dict[str, str] = {}
     with open_checkpointer(run.settings, run.workspace) as saver:
-        graph = build_action_graph(saver)
-        for action_id in action_ids:
-            statuses[action_id] = resume_action(graph, ctx, action_id=action_id).get("status", "")
-    return statuses
+        yield build_action_graph(saver), ctx
+
+
+def resume_threads(run: RunContext, action_ids: Sequence[str]) -> dict[str, str]:
+    """Resume the threads of actions whose SQL state just changed; return their statuses.
+
+    Entry points call this after committing (decisions, dispatch passes, redrives).
+    """
+    with _opened(run) as (graph, ctx):
+        return {
+            action_id: resume_action(graph, ctx, action_id=action_id).get("status", "")
+            for action_id in action_ids
+        }
+
+
+def sync_threads(run: RunContext) -> list[str]:
+    """Bring every lagging thread up to its action's SQL status; return the ids resumed.
+
+    A thread lags when nothing resumed it after SQL moved: a proposal that expired, or a
+    resume after a commit that failed. Started-but-finished threads are left alone.
+    """
+    with run.sessions() as session:
+        statuses = {a.id: a.status for a in list_actions(session)}
+    resumed: list[str] = []
+    with _opened(run) as (graph, ctx):
+        for action_id, status in statuses.items():
+            snapshot = graph.get_state(thread_config(action_id))
+            if snapshot.values and (not snapshot.next or snapshot.values["status"] == status):
+                continue
+            resume_action(graph, ctx, action_id=action_id)
+            resumed.append(action_id)
+    return resumed
 
 
 def resume_after_commit(

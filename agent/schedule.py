@@ -1,4 +1,4 @@
-"""`journeyops schedule`: scans, outcome checks and escalations on cron expressions.
+"""`journeyops schedule`: scans, outcome checks, expiries and escalations on cron expressions.
 
 Each cron firing is a slot (job, fire time) claimed in SQL before any work, so two
 schedulers on one store run each firing once: one scans, files the proposals and sends
@@ -149,12 +149,21 @@ class Scheduler:
         return " ".join(results) or "none"
 
     def _outcomes(self) -> dict[str, object]:
+        from agent.action_graph import sync_threads
         from agent.outcome_check import check_outcomes
-        from store.actions import escalate_overdue
+        from store.actions import escalate_overdue, expire_overdue
 
         results = check_outcomes(self.ctx)
         recovered = sum(r.verdict == "recovered" for r in results)
         after = dt.timedelta(days=self.ctx.settings.approval.escalate_after_days)
         with self.ctx.sessions.begin() as session:
+            expired = expire_overdue(session, now=self.ctx.clock())
             escalated = escalate_overdue(session, now=self.ctx.clock(), after=after)
-        return {"checked": len(results), "recovered": recovered, "escalated": len(escalated)}
+        synced = sync_threads(self.ctx)
+        return {
+            "checked": len(results),
+            "recovered": recovered,
+            "expired": len(expired),
+            "escalated": len(escalated),
+            "threads_synced": len(synced),
+        }

@@ -11,10 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from agent.action_graph import build_action_graph, resume_threads, thread_config
+from agent.checkpoints import open_checkpointer
 from agent.config import SchedulerSettings, Settings, WorkflowTarget
 from agent.context import RunContext, build_context
 from agent.schedule import Scheduler
 from agent.workspace import Workspace
+from store.actions import get_action, list_actions
 from store.models import ActionRow, AuditEvent, ScheduleRun
 from tests.demo_workspace import copy_home
 from tests.receiver import Receiver
@@ -129,3 +132,24 @@ def test_a_failing_digest_target_does_not_stop_the_run(small: RunContext) -> Non
     scheduler = Scheduler(small, environ={}, sleep=lambda _s: None)
     line = scheduler.run_job("scan", fire_at=FIRE)
     assert "digest=operations:failed" in line
+
+
+def test_outcome_job_expires_stale_proposals_and_brings_their_threads_along(
+    small: RunContext,
+) -> None:
+    with small.sessions() as session:
+        (action,) = list_actions(session, status="proposed")
+        action_id, expires_at = action.id, action.expires_at
+    resume_threads(small, [action_id])  # the thread exists and waits for the council
+    small.clock = lambda: expires_at + dt.timedelta(hours=1)
+    line = Scheduler(small, environ={}).run_job("outcomes", fire_at=FIRE)
+    assert "expired=1" in line and "threads_synced=1" in line, line
+    with small.sessions() as session:
+        row = get_action(session, action_id=action_id)
+        assert row is not None and row.status == "expired"
+    with open_checkpointer(small.settings, small.workspace) as saver:
+        state = build_action_graph(saver).get_state(thread_config(action_id))
+        assert state.values["status"] == "expired" and not state.next
+    # Nothing lags any more: a second pass syncs nothing.
+    again = Scheduler(small, environ={}).run_job("outcomes", fire_at=FIRE + dt.timedelta(days=1))
+    assert "expired=0" in again and "threads_synced=0" in again, again
