@@ -38,6 +38,7 @@ __all__ = [
 
 ROLES: tuple[str, ...] = get_args(Role)
 _TOKEN_PREFIX = "jo_"
+_USE_GRANULARITY = dt.timedelta(minutes=1)
 
 
 class WebAuthError(ValueError):
@@ -145,9 +146,11 @@ def authenticate(session: Session, *, token: str, now: dt.datetime) -> WebUser |
     user = get_user(session, name=row.user_name)
     if user is None:
         return None
-    lock_writes(session)
-    row.last_used_at = now
-    session.flush()
+    # Record use at most once a minute: an API client's every read need not take the lock.
+    if row.last_used_at is None or now - row.last_used_at >= _USE_GRANULARITY:
+        lock_writes(session)
+        row.last_used_at = now
+        session.flush()
     return user
 
 
