@@ -81,13 +81,20 @@ def record_proposal(state: ActionState, runtime: Runtime[ActionContext]) -> Acti
     return _read(runtime.context, state["action_id"])
 
 
+def _pause_while(
+    runtime: Runtime[ActionContext], action_id: str, statuses: Sequence[str], waiting_for: str
+) -> ActionState:
+    """Pause while the action's SQL status is one of `statuses`; return it as read after."""
+    current = _read(runtime.context, action_id)
+    if current["status"] in statuses:
+        interrupt({"action_id": action_id, "waiting_for": waiting_for, **current})
+        current = _read(runtime.context, action_id)
+    return current
+
+
 def await_council(state: ActionState, runtime: Runtime[ActionContext]) -> ActionState:
     """Pause until the council has decided (the decision is in SQL before the resume)."""
-    current = _read(runtime.context, state["action_id"])
-    if current["status"] in _AWAITING_COUNCIL:
-        interrupt({"action_id": state["action_id"], "waiting_for": "council", **current})
-        current = _read(runtime.context, state["action_id"])
-    return current
+    return _pause_while(runtime, state["action_id"], _AWAITING_COUNCIL, "council")
 
 
 def dispatch(state: ActionState, runtime: Runtime[ActionContext]) -> ActionState:
@@ -101,11 +108,7 @@ def dispatch(state: ActionState, runtime: Runtime[ActionContext]) -> ActionState
 
 def await_delivery(state: ActionState, runtime: Runtime[ActionContext]) -> ActionState:
     """Pause while the outbox still owes a delivery (in flight elsewhere, or dead-lettered)."""
-    current = _read(runtime.context, state["action_id"])
-    if current["status"] in _AWAITING_DELIVERY:
-        interrupt({"action_id": state["action_id"], "waiting_for": "delivery", **current})
-        current = _read(runtime.context, state["action_id"])
-    return current
+    return _pause_while(runtime, state["action_id"], _AWAITING_DELIVERY, "delivery")
 
 
 def schedule_outcome_check(state: ActionState, runtime: Runtime[ActionContext]) -> ActionState:

@@ -124,27 +124,21 @@ def _decide(
     reason: str,
     decision: Literal["approve", "reject"],
 ) -> None:
-    from store.actions import DecisionRefused, decide
+    from store.actions import DecisionRefused, decide_and_commit
 
     run = env(ctx).context(with_insights=False)
-    refused: DecisionRefused | None = None
-    # Refusals are caught inside the transaction so that what the gate records on the way
-    # (an overdue action becoming `expired`) is kept; every other refusal writes nothing.
-    with run.sessions.begin() as session:
-        try:
-            outcome = decide(
-                session,
-                action_id=action_id,
-                user=user,
-                decision=decision,
-                reason=reason,
-                now=run.clock(),
-            )
-        except DecisionRefused as exc:
-            refused = exc
-    if refused is not None:
-        err_console.print(f"[bold red]refused:[/bold red] {refused}", highlight=False)
-        raise typer.Exit(1)
+    try:
+        outcome = decide_and_commit(
+            run.sessions,
+            action_id=action_id,
+            user=user,
+            decision=decision,
+            reason=reason,
+            now=run.clock(),
+        )
+    except DecisionRefused as exc:
+        err_console.print(f"[bold red]refused:[/bold red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
     console.print(
         f"{decision} by {user} recorded on {action_id}: action is now {outcome.status} "
         f"({outcome.approvals} of {outcome.quorum} approvals)"

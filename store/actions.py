@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from store._gate import (
     Decision,
@@ -38,6 +38,7 @@ __all__ = [
     "RevisionRefused",
     "approval_problem",
     "decide",
+    "decide_and_commit",
     "decisions_for",
     "escalate_overdue",
     "expire_overdue",
@@ -165,6 +166,31 @@ def list_actions(
 def get_action(session: Session, *, action_id: str) -> ActionRow | None:
     """Return one action or None."""
     return session.get(ActionRow, action_id)
+
+
+def decide_and_commit(
+    sessions: sessionmaker[Session],
+    *,
+    action_id: str,
+    user: str,
+    decision: Decision,
+    reason: str,
+    now: dt.datetime,
+) -> DecisionOutcome:
+    """Run `decide` in a transaction of its own; raise DecisionRefused after it ends.
+
+    The refusal is caught inside the transaction so that what the gate records on the way
+    (an overdue action becoming `expired`) is committed; any other refusal wrote nothing.
+    """
+    refused: DecisionRefused | None = None
+    with sessions.begin() as session:
+        try:
+            return decide(
+                session, action_id=action_id, user=user, decision=decision, reason=reason, now=now
+            )
+        except DecisionRefused as exc:
+            refused = exc
+    raise refused
 
 
 def decisions_for(session: Session, *, action_id: str) -> list[DecisionRow]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from agent.action_graph import resume_after_commit
 from agent.context import RunContext
-from store.actions import DecisionOutcome, DecisionRefused, decide, get_action
+from store.actions import DecisionOutcome, DecisionRefused, decide_and_commit, get_action
 from store.web_auth import consume_confirmation, issue_confirmation
 
 
@@ -61,23 +61,16 @@ def record_decision(
         )
     if problem is not None:
         return DecisionResult(None, problem, 409)
-    refused: DecisionRefused | None = None
-    outcome: DecisionOutcome | None = None
-    # As in the CLI: a refusal is caught inside the transaction so that what the gate records
-    # on the way (an overdue action becoming `expired`) is kept.
-    with ctx.sessions.begin() as session:
-        try:
-            outcome = decide(
-                session,
-                action_id=action_id,
-                user=user,
-                decision="approve" if decision == "approve" else "reject",
-                reason=reason,
-                now=ctx.clock(),
-            )
-        except DecisionRefused as exc:
-            refused = exc
-    if refused is not None:
-        return DecisionResult(None, str(refused), 409)
+    try:
+        outcome = decide_and_commit(
+            ctx.sessions,
+            action_id=action_id,
+            user=user,
+            decision="approve" if decision == "approve" else "reject",
+            reason=reason,
+            now=ctx.clock(),
+        )
+    except DecisionRefused as exc:
+        return DecisionResult(None, str(exc), 409)
     resume_after_commit(ctx, [action_id])
     return DecisionResult(outcome)
