@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
-	$(PY) -m store.model_files install
+	$(PY) -m store.insights.model_files install
 	touch $(STAMP)
 
 ## Generate the demo data set, ingest it, scan every journey and print the report.

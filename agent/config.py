@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tools.metrics import MetricDef
+from store.catalog import MetricDef
 from tools.recommend import Playbook
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "config.toml"

@@ -14,7 +14,7 @@ from agent.config import Settings
 from agent.workspace import Workspace
 
 if TYPE_CHECKING:
-    from agent.llm_types import LLM
+    from agent.llm.protocol import LLM
     from store.insights import InsightStore
     from store.warehouse import Warehouse
 
@@ -50,8 +50,8 @@ def store_url(settings: Settings, workspace: Workspace) -> str:
 
 def open_insights(settings: Settings, workspace: Workspace) -> InsightStore:
     """Open the insight store (embedded Chroma, or a Chroma server when configured)."""
-    from store.embedding import make_embedder
     from store.insights import InsightStore
+    from store.insights.embedding import make_embedder
 
     path: Path | None = None if settings.insights.url else workspace.chroma_dir
     return InsightStore.open(

@@ -89,7 +89,7 @@ class Scheduler:
         return f"{job} {slot}: " + ", ".join(f"{k}={v}" for k, v in summary.items())
 
     def _scan(self, slot: str) -> dict[str, object]:
-        from agent.scan import run_scan
+        from agent.investigate.scan import run_scan
 
         outcome = run_scan(self.ctx, propose=True)
         result = outcome.result
@@ -149,8 +149,8 @@ class Scheduler:
         return " ".join(results) or "none"
 
     def _outcomes(self) -> dict[str, object]:
-        from agent.action_graph import sync_threads
-        from agent.outcome_check import check_outcomes
+        from agent.actions.graph import sync_threads
+        from agent.actions.outcome_check import check_outcomes
         from store.actions import escalate_overdue, expire_overdue
 
         results = check_outcomes(self.ctx)

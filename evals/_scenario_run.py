@@ -8,14 +8,14 @@ from pathlib import Path
 
 from agent.config import load_settings
 from agent.context import build_context
-from agent.scan import run_scan
+from agent.investigate.scan import run_scan
 from agent.workspace import Workspace
-from evals._demo_events import VALUES
-from evals._demo_journeys import DIMENSIONS, JOURNEYS
-from evals.demo_data import GroundTruth, Incident, generate
+from evals.demo import GroundTruth, Incident, generate
+from evals.demo._events import VALUES
+from evals.demo._journeys import DIMENSIONS, JOURNEYS
 from evals.scenarios import ScenarioResult
 from store.journeys import save_journeys
-from store.journeys_file import load_journeys_file
+from store.journeys.file import load_journeys_file
 
 END = dt.date(2026, 3, 31)
 _SHARE = {d: dict(zip(v[0], v[1], strict=True)) for d, v in DIMENSIONS.items()}

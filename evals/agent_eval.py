@@ -18,13 +18,13 @@ from pathlib import Path
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
+from agent.chat.conversation import Conversation, Turn
 from agent.checkpoints import open_checkpointer
 from agent.config import Settings
 from agent.context import RunContext, build_context
-from agent.conversation import Conversation, Turn
-from agent.grounding import check, sources_from
+from agent.llm.grounding import check, sources_from
 from agent.workspace import Workspace
-from evals.demo_data import GroundTruth, Incident
+from evals.demo import GroundTruth, Incident
 from store.actions import get_action
 from store.models import DecisionRow
 from tools.units import format_segment
@@ -220,7 +220,7 @@ def run_agent_eval(
         workspace = Workspace.resolve(copy)
         ctx = build_context(settings, workspace)
         if settings.llm.provider != "offline":
-            from agent.llm import make_llm
+            from agent.llm.openai_compat import make_llm
 
             ctx.llm = make_llm(settings.llm)
         cases = cases_for(truth)
@@ -290,7 +290,7 @@ def _checks(ctx: RunContext, conv: Conversation, case: AgentCase, turn: Turn) ->
 
 
 def _turn_results(conv: Conversation) -> list[object]:
-    from agent.chat import turn_outcomes
+    from agent.chat.nodes import turn_outcomes
 
     return [o.result for o in turn_outcomes(conv.state()) if o.ok]
 
@@ -304,8 +304,8 @@ def build_demo_workspace(root: Path, *, seed: int = 7, scale: float = 0.5) -> tu
     """Generate and load a demo workspace; return (home, ground truth file)."""
     from typer.testing import CliRunner
 
-    from agent.cli import app
-    from evals.demo_data import generate
+    from agent.cli.app import app
+    from evals.demo import generate
 
     home, data = root / "home", root / "data"
     manifest = generate(data, seed=seed, scale=scale)

@@ -16,7 +16,7 @@ import random
 import urllib.parse
 from pathlib import Path
 
-from evals.demo_data import GroundTruth, Incident
+from evals.demo import GroundTruth, Incident
 
 FAMILIES = (
     "direct",

@@ -1,6 +1,6 @@
 """Insight retrieval at scale: ingest speed, filtered-search latency and planted-evidence recall.
 
-The data are the demo's insights plus hard negatives (`evals._demo_text.hard_negatives`):
+The data are the demo's insights plus hard negatives (`evals.demo._text.hard_negatives`):
 the incident's own complaint wording in a conflicting segment ("echo") and off-topic
 complaints in the incident's segment that share its search words ("lookalike"), both at a
 steady rate through the incident window and the 28 days before it.
@@ -27,13 +27,13 @@ from pydantic import BaseModel
 from rich.table import Table
 
 from agent.config import load_settings
-from evals._demo_events import VALUES
-from evals._demo_journeys import JOURNEYS
-from evals._demo_text import BACKGROUND, SURGE, hard_negatives
-from evals._demo_text import insights as make_insights
-from evals.demo_data import Incident, default_incidents
-from store.embedding import make_embedder
+from evals.demo import Incident, default_incidents
+from evals.demo._events import VALUES
+from evals.demo._journeys import JOURNEYS
+from evals.demo._text import BACKGROUND, SURGE, hard_negatives
+from evals.demo._text import insights as make_insights
 from store.insights import InsightHit, InsightStore
+from store.insights.embedding import make_embedder
 
 # The baseline must tokenise and score exactly as the hybrid's keyword leg does.
 from tools.insights import evidence_for_breakdown, evidence_query, keyword_scores

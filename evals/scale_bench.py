@@ -57,7 +57,7 @@ def run_scale_bench(
             [
                 sys.executable,
                 "-m",
-                "agent.cli",
+                "agent.cli.app",
                 "--home",
                 str(home),
                 "scan",
@@ -88,7 +88,7 @@ def run_scale_bench(
 
 def _cli(home: Path, *args: str) -> None:
     subprocess.run(
-        [sys.executable, "-m", "agent.cli", "--home", str(home), *args],
+        [sys.executable, "-m", "agent.cli.app", "--home", str(home), *args],
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -118,7 +118,7 @@ def scan_pass(home: Path) -> None:
     """The product's full scan (no proposals), timed after imports and store opening."""
     from agent.config import load_settings
     from agent.context import build_context
-    from agent.scan import run_scan
+    from agent.investigate.scan import run_scan
     from agent.workspace import Workspace
 
     ctx = build_context(load_settings(), Workspace.resolve(home), with_insights=False)
@@ -184,7 +184,13 @@ if __name__ == "__main__":
 
     phase, target = sys.argv[1], Path(sys.argv[2])
     # Import what the phase needs before the clock starts: we time work, not start-up.
-    for module in ("duckdb", "pandas", "agent.scan", "agent.context", "store.warehouse"):
+    for module in (
+        "duckdb",
+        "pandas",
+        "agent.investigate.scan",
+        "agent.context",
+        "store.warehouse",
+    ):
         importlib.import_module(module)
     work = {"floor": floor, "pandas": pandas_pass, "scan": scan_pass}[phase]
     started = time.perf_counter()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from evals.demo_data import GroundTruth, Incident
+from evals.demo import GroundTruth, Incident
 from tools.findings import Breakdown, ScanResult
 
 # The playbook a demanding journey owner would pick first, by cause kind and metric.

@@ -1,7 +1,7 @@
 """Breakdowns, proposed actions and council decisions: the governance store's public surface.
 
 Proposals are idempotent by id and carry the sha256 of the exact payload a workflow will
-receive; decisions (rules in `store._gate`) are append-only and bound to that hash. Every
+receive; decisions (rules in `store.gate`) are append-only and bound to that hash. Every
 proposal, decision and expiry is also written to the hash-chained audit log in the same
 transaction.
 """
@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from store._gate import (
+from store.audit import append_event
+from store.db import lock_writes
+from store.gate import (
     Decision,
     DecisionOutcome,
     DecisionRefused,
@@ -25,8 +27,6 @@ from store._gate import (
     governing_council,
     payload_hash,
 )
-from store.audit import append_event
-from store.db import lock_writes
 from store.journeys import escalation_council
 from store.models import ActionRow, BreakdownRow, DecisionRow
 from tools.findings import Breakdown

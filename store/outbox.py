@@ -21,9 +21,9 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from store._gate import approval_problem, governing_council
 from store.audit import append_event
 from store.db import lock_writes, pg_writer_lock
+from store.gate import approval_problem, governing_council
 from store.models import ActionRow, OutboxRow
 
 __all__ = [

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from store.audit import append_event
 from store.db import lock_writes
-from store.journeys_file import Role
+from store.journeys.file import Role
 from store.models import WebConfirmation, WebToken, WebUser
 
 __all__ = [

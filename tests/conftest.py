@@ -8,7 +8,7 @@ import pytest
 
 from agent.config import DEFAULT_CONFIG, Settings, load_settings
 
-pytest_plugins = ["tests.demo_workspace"]
+pytest_plugins = ["tests.support.demo_workspace"]
 
 
 @pytest.fixture(scope="session")

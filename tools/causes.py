@@ -14,9 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from store.catalog import MetricDef
 from tools.findings import Cause, CauseKind
 from tools.localize import localize
-from tools.metrics import MetricDef
 
 # Pseudo-visits that pull a thin leaf's baseline rate toward the stage's rate.
 _SHRINK = 5.0

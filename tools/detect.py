@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from tools.metrics import MetricDef
+from store.catalog import MetricDef
 
 
 class DetectionParams(BaseModel):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from store.catalog import MetricDef
 from tools.findings import Severity
-from tools.metrics import MetricDef
 
 
 def weekly_impact(

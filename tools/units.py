@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.metrics import MetricDef
+from store.catalog import MetricDef
 
 
 def format_value(metric: MetricDef, value: float | None) -> str:

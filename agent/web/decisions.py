@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from agent.action_graph import resume_after_commit
+from agent.actions.graph import resume_after_commit
 from agent.context import RunContext
 from store.actions import DecisionOutcome, DecisionRefused, decide_and_commit, get_action
 from store.web_auth import consume_confirmation, issue_confirmation

@@ -36,7 +36,7 @@ def audit_page(
 
 def conversation(state: WebState, user: str) -> Any:
     """Return the signed-in user's chat thread (one per user, checkpointed in SQL)."""
-    from agent.conversation import Conversation
+    from agent.chat.conversation import Conversation
 
     return Conversation(state.ctx, thread_id=f"web-{user}", checkpointer=state.checkpointer())
 

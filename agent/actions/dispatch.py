@@ -1,0 +1,173 @@
+"""The dispatcher: the only code path from an approved action to a workflow target.
+
+It is not reachable by the LLM. Each pass claims due outbox rows (the approval and the
+payload hash are re-checked in SQL in the claiming transaction), sends exactly the
+approved payload through `tools.workflows.deliver` outside any transaction, and records
+every attempt and the result in the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import ssl
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from agent.actions.crash import crash_point
+from agent.config import WorkflowTarget
+from store.outbox import AttemptRecord, Claim, claim_due, finish
+from tools.workflows import Attempt, DeliveryError, RetryPolicy, deliver
+
+
+def _before_send(_request: httpx.Request) -> None:
+    crash_point("before_send")
+
+
+def _after_send(_response: httpx.Response) -> None:
+    crash_point("after_send")
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes ~40 ms; one context serves every pass of the process.
+    return httpx.create_ssl_context()
+
+
+_CRASH_HOOKS: dict[str, list[Callable[..., None]]] = {
+    "request": [_before_send],
+    "response": [_after_send],
+}
+
+# Longer than the worst bounded delivery (attempts × (timeout + max delay)) by a margin.
+_LEASE_MARGIN = dt.timedelta(minutes=2)
+
+
+@dataclass
+class DispatchReport:
+    """What one pass did: action ids delivered, dead-lettered, and lost leases."""
+
+    delivered: list[str] = field(default_factory=list)
+    dead_lettered: list[str] = field(default_factory=list)
+    lost_lease: list[str] = field(default_factory=list)
+
+    @property
+    def handled(self) -> int:
+        return len(self.delivered) + len(self.dead_lettered) + len(self.lost_lease)
+
+
+@dataclass
+class Dispatcher:
+    """Dependencies of the dispatcher; the CLI builds the real one, tests their own."""
+
+    sessions: sessionmaker[Session]
+    targets: Mapping[str, WorkflowTarget]
+    clock: Callable[[], dt.datetime]
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    client: httpx.Client | None = None
+    sleep: Callable[[float], None] = time.sleep
+
+    @property
+    def lease(self) -> dt.timedelta:
+        p = self.policy
+        worst = p.attempts * (p.timeout_s + max(p.max_delay_s, p.max_retry_after_s))
+        return dt.timedelta(seconds=worst) + _LEASE_MARGIN
+
+    def run_once(self, *, limit: int = 20, action_id: str | None = None) -> DispatchReport:
+        """Claim and deliver due outbox rows (up to `limit`, of one action if given)."""
+        report = DispatchReport()
+        with self.sessions.begin() as session:
+            claims = claim_due(
+                session, now=self.clock(), lease=self.lease, limit=limit, action_id=action_id
+            )
+            crash_point("claim_before_commit")
+        crash_point("after_claim")
+        if not claims:
+            return report
+        http = self.client or httpx.Client(
+            follow_redirects=False,
+            trust_env=False,
+            verify=_ssl_context(),
+            event_hooks=_CRASH_HOOKS,
+        )
+        try:
+            for claim in claims:
+                self._deliver(claim, report, http)
+        finally:
+            if self.client is None:
+                http.close()
+        return report
+
+    def run_loop(
+        self,
+        *,
+        interval_s: float,
+        stop: Callable[[], bool],
+        wait: Callable[[float], None] = time.sleep,
+        on_pass: Callable[[DispatchReport], None] = lambda _r: None,
+    ) -> DispatchReport:
+        """Run passes until `stop()` is true, waiting `interval_s` when nothing was due."""
+        total = DispatchReport()
+        while not stop():
+            report = self.run_once()
+            on_pass(report)
+            total.delivered += report.delivered
+            total.dead_lettered += report.dead_lettered
+            total.lost_lease += report.lost_lease
+            if report.handled == 0:
+                wait(interval_s)
+        return total
+
+    def _deliver(self, claim: Claim, report: DispatchReport, http: httpx.Client) -> None:
+        attempts: list[AttemptRecord] = []
+
+        def on_attempt(a: Attempt) -> None:
+            crash_point("after_response")
+            attempts.append(AttemptRecord.model_validate(a.model_dump()))
+
+        def backoff(seconds: float) -> None:
+            crash_point("retry_backoff")
+            self.sleep(seconds)
+
+        try:
+            result = deliver(
+                target_name=claim.target,
+                targets=self.targets,
+                action_id=claim.action_id,
+                payload=claim.payload,
+                environ=self.environ,
+                policy=self.policy,
+                client=http,
+                sleep=backoff,
+                on_attempt=on_attempt,
+            )
+            delivered, code, external, error = True, result.status_code, result.external_id, ""
+        except DeliveryError as exc:
+            delivered, code, external = False, exc.delivery.status_code, None
+            error = str(exc)
+        crash_point("before_finish")
+        with self.sessions.begin() as session:
+            owned = finish(
+                session,
+                claim=claim,
+                attempts=attempts,
+                delivered=delivered,
+                status_code=code,
+                external_id=external,
+                error=error,
+                now=self.clock(),
+            )
+            crash_point("finish_before_commit")
+        crash_point("after_finish")
+        if not owned:
+            report.lost_lease.append(claim.action_id)
+        elif delivered:
+            report.delivered.append(claim.action_id)
+        else:
+            report.dead_lettered.append(claim.action_id)

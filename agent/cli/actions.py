@@ -1,0 +1,256 @@
+"""CLI: list, show, edit and escalate actions, record decisions, redrive dead letters.
+
+After every committed change the action's graph thread is resumed (`agent.actions.graph`):
+SQL first, then the thread.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from agent.actions.crash import crash_point
+from agent.cli.env import env
+from agent.context import RunContext
+
+actions_app = typer.Typer(
+    help="Proposed actions, council decisions and dead-letter redrive.", no_args_is_help=True
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def pending_actions(run: RunContext) -> list[dict[str, object]]:
+    """Return the actions waiting for a council decision, as plain rows."""
+    from store.actions import list_actions
+
+    with run.sessions() as session:
+        return [_row(a) for a in list_actions(session, status="proposed")]
+
+
+def _row(a: object) -> dict[str, object]:
+    keys = (
+        "id",
+        "journey_id",
+        "playbook",
+        "title",
+        "status",
+        "expected_value_per_week",
+        "workflow",
+    )
+    return {k: getattr(a, k) for k in keys}
+
+
+@actions_app.command("list")
+def actions_list(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help="Only actions in this status.")] = None,
+    journey: Annotated[str | None, typer.Option(help="Only actions of this journey.")] = None,
+) -> None:
+    """List actions with their status and expected value."""
+    from store.actions import list_actions
+
+    run = env(ctx).context(with_insights=False)
+    table = Table(title="Actions")
+    table.add_column("action", no_wrap=True, min_width=16)
+    for col in ("journey", "playbook", "value / week"):
+        table.add_column(col)
+    table.add_column("status", no_wrap=True, min_width=13)
+    table.add_column("proposed by")
+    with run.sessions() as session:
+        for a in list_actions(session, status=status, journey_id=journey):
+            table.add_row(
+                a.id,
+                a.journey_id,
+                a.playbook,
+                f"{a.expected_value_per_week:,.0f}",
+                a.status,
+                a.proposed_by,
+            )
+    console.print(table)
+
+
+@actions_app.command("show")
+def actions_show(
+    ctx: typer.Context, action_id: Annotated[str, typer.Argument(help="Action id.")]
+) -> None:
+    """Show an action: its exact payload, every decision, its deliveries and outcome."""
+    from store.actions import decisions_for, get_action
+    from store.models import OutcomeRow
+    from store.outbox import outbox_for
+
+    run = env(ctx).context(with_insights=False)
+    with run.sessions() as session:
+        a = get_action(session, action_id=action_id)
+        if a is None:
+            err_console.print(f"error: no action {action_id!r}")
+            raise typer.Exit(2)
+        console.print(
+            f"[bold]{a.id}[/bold] v{a.version} · {a.status} · {a.journey_id} · {a.playbook}"
+        )
+        console.print(Text(a.title))
+        console.print(f"workflow target: {a.workflow} · payload sha256 {a.payload_sha256[:16]}…")
+        console.print(Text(json.dumps(a.payload, indent=2, ensure_ascii=False)))
+        for d in decisions_for(session, action_id=action_id):
+            console.print(
+                Text(f"{d.decided_at:%Y-%m-%d %H:%M} {d.user_name} {d.decision}: {d.reason}")
+            )
+        for o in outbox_for(session, action_id=action_id):
+            code = f" · HTTP {o.status_code}" if o.status_code is not None else ""
+            error = f" · {o.last_error}" if o.last_error else ""
+            console.print(
+                Text(f"delivery to {o.target}: {o.status} after {o.runs} run(s){code}{error}")
+            )
+        outcome = session.get(OutcomeRow, action_id)
+        if outcome is not None:
+            share = outcome.numbers.get("recovered_share")
+            console.print(
+                f"outcome {outcome.window_start}…{outcome.window_end}: {outcome.verdict} "
+                f"({outcome.metric}, recovered share {share})"
+            )
+        if a.status == "dead_lettered":
+            console.print(f"redrive with: journeyops actions redrive {a.id} --as USER --reason …")
+
+
+def _decide(
+    ctx: typer.Context,
+    action_id: str,
+    user: str,
+    reason: str,
+    decision: Literal["approve", "reject"],
+) -> None:
+    from store.actions import DecisionRefused, decide_and_commit
+
+    run = env(ctx).context(with_insights=False)
+    try:
+        outcome = decide_and_commit(
+            run.sessions,
+            action_id=action_id,
+            user=user,
+            decision=decision,
+            reason=reason,
+            now=run.clock(),
+        )
+    except DecisionRefused as exc:
+        err_console.print(f"[bold red]refused:[/bold red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(
+        f"{decision} by {user} recorded on {action_id}: action is now {outcome.status} "
+        f"({outcome.approvals} of {outcome.quorum} approvals)"
+    )
+    crash_point("after_decision")
+    resume_or_warn(run, [action_id])
+
+
+def resume_or_warn(run: RunContext, action_ids: list[str]) -> None:
+    """Resume the actions' graph threads after the commit; warn (never fail) if one cannot."""
+    from agent.actions.graph import resume_after_commit
+
+    resume_after_commit(run, action_ids, warn=lambda m: err_console.print(m, highlight=False))
+
+
+@actions_app.command("approve")
+def actions_approve(
+    ctx: typer.Context,
+    action_id: Annotated[str, typer.Argument(help="Action id.")],
+    user: Annotated[str, typer.Option("--as", help="Council member deciding.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded with the decision).")],
+) -> None:
+    """Approve an action as a council member of its journey."""
+    _decide(ctx, action_id, user, reason, "approve")
+
+
+@actions_app.command("reject")
+def actions_reject(
+    ctx: typer.Context,
+    action_id: Annotated[str, typer.Argument(help="Action id.")],
+    user: Annotated[str, typer.Option("--as", help="Council member deciding.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded with the decision).")],
+) -> None:
+    """Reject an action as a council member of its journey."""
+    _decide(ctx, action_id, user, reason, "reject")
+
+
+@actions_app.command("redrive")
+def actions_redrive(
+    ctx: typer.Context,
+    action_id: Annotated[str, typer.Argument(help="Dead-lettered action id.")],
+    user: Annotated[str, typer.Option("--as", help="Council member re-queuing it.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
+) -> None:
+    """Re-queue a dead-lettered action for the dispatcher (the approval is re-checked)."""
+    from store.outbox import RedriveRefused, redrive
+
+    run = env(ctx).context(with_insights=False)
+    try:
+        with run.sessions.begin() as session:
+            redrive(session, action_id=action_id, user=user, reason=reason, now=run.clock())
+    except RedriveRefused as exc:
+        err_console.print(f"[bold red]refused:[/bold red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(f"{action_id} re-queued by {user}; run `journeyops dispatch` to send it")
+    resume_or_warn(run, [action_id])
+
+
+@actions_app.command("edit")
+def actions_edit(
+    ctx: typer.Context,
+    action_id: Annotated[str, typer.Argument(help="Waiting action id.")],
+    changes: Annotated[
+        list[str], typer.Option("--set", help="key=value (value as JSON, else text); repeat.")
+    ],
+    user: Annotated[str, typer.Option("--as", help="Proposer or council member editing.")],
+) -> None:
+    """File an edited payload as a new version; earlier approvals no longer count."""
+    from store.actions import RevisionRefused, get_action, revise_action
+
+    run = env(ctx).context(with_insights=False)
+    try:
+        with run.sessions.begin() as session:
+            current = get_action(session, action_id=action_id)
+            payload = dict(current.payload) if current is not None else {}
+            for change in changes:
+                key, sep, raw = change.partition("=")
+                if not sep or not key.strip():
+                    raise RevisionRefused(f"--set {change!r}: expected key=value")
+                payload[key.strip()] = _value(raw)
+            row = revise_action(
+                session, action_id=action_id, payload=payload, by=user, now=run.clock()
+            )
+            version, digest = row.version, row.payload_sha256
+    except RevisionRefused as exc:
+        err_console.print(f"[bold red]refused:[/bold red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(
+        f"{action_id} is now v{version} (payload sha256 {digest[:16]}…); "
+        "it needs the council's approval again"
+    )
+    resume_or_warn(run, [action_id])
+
+
+def _value(raw: str) -> object:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+@actions_app.command("escalate")
+def actions_escalate(ctx: typer.Context) -> None:
+    """Hand proposals waiting longer than [approval] escalate_after_days to the parent council."""
+    import datetime as dt
+
+    from store.actions import escalate_overdue
+
+    run = env(ctx).context(with_insights=False)
+    after = dt.timedelta(days=run.settings.approval.escalate_after_days)
+    with run.sessions.begin() as session:
+        moved = escalate_overdue(session, now=run.clock(), after=after)
+    for action_id, council in moved:
+        console.print(f"escalated {action_id} to the council of {council}")
+    console.print(f"{len(moved)} escalated")

@@ -1,0 +1,139 @@
+"""CLI: verify the audit chain, tell an action's whole story, and check fix outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from agent.cli.env import env
+
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+outcomes_app = typer.Typer(help="Whether dispatched fixes worked.", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    ctx: typer.Context,
+    head: Annotated[
+        str | None,
+        typer.Option(help="A head noted earlier as SEQ:HASH, to also catch a cut-off end."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Walk the whole audit chain; exit 1 naming the first event that was tampered with."""
+    from store.audit import chain_head, verify_chain
+
+    known: tuple[int, str] | None = None
+    if head is not None:
+        seq, sep, digest = head.partition(":")
+        if not sep or not seq.isdigit() or len(digest) != 64:
+            err_console.print("error: --head must be SEQ:HASH (64 hex characters)")
+            raise typer.Exit(2)
+        known = (int(seq), digest)
+    run = env(ctx).context(with_insights=False)
+    with run.sessions() as session:
+        result = verify_chain(session, known_head=known)
+        last_seq, last_hash = chain_head(session)
+    if as_json:
+        body = {**result.model_dump(), "head": {"seq": last_seq, "hash": last_hash}}
+        sys.stdout.write(json.dumps(body, indent=2) + "\n")
+    elif result.ok:
+        console.print(
+            f"audit chain intact: {result.events} events · head {last_seq}:{last_hash}",
+            highlight=False,
+        )
+    else:
+        err_console.print(
+            f"[bold red]audit chain TAMPERED[/bold red] at event {result.first_bad_seq}: "
+            f"{result.problem} ({result.events} events read)",
+            highlight=False,
+        )
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("show")
+def audit_show(
+    ctx: typer.Context,
+    action_id: Annotated[str, typer.Argument(help="Action id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the story as JSON.")] = False,
+) -> None:
+    """Tell an action's whole story: proposal, decisions, deliveries, responses, outcome."""
+    from store.audit import action_story
+
+    run = env(ctx).context(with_insights=False)
+    with run.sessions() as session:
+        story = action_story(session, action_id=action_id)
+    if story is None:
+        err_console.print(f"error: no action {action_id!r}")
+        raise typer.Exit(2)
+    if as_json:
+        sys.stdout.write(story.model_dump_json(indent=2) + "\n")
+        return
+    a = story.action
+    console.print(
+        Text(f"{a['id']} v{a['version']} · {a['status']} · {a['journey_id']} · {a['title']}")
+    )
+    table = Table(title=f"Audit trail of {action_id}")
+    table.add_column("seq", no_wrap=True)
+    table.add_column("when (UTC)", no_wrap=True)
+    table.add_column("who", overflow="fold")
+    table.add_column("event", no_wrap=True)
+    table.add_column("details", overflow="fold", ratio=1)
+    for e in story.events:
+        table.add_row(
+            str(e.seq), f"{e.ts:%Y-%m-%d %H:%M:%S}", e.actor, e.kind, Text(_details(e.data))
+        )
+    console.print(table)
+    console.print(f"outcome: {story.outcome['verdict'] if story.outcome else 'not checked yet'}")
+
+
+def _details(data: dict[str, object]) -> str:
+    keys = ("reason", "status", "status_code", "response_excerpt", "error", "verdict")
+    parts = [f"{k}={data[k]}" for k in keys if data.get(k) not in (None, "")]
+    return " · ".join(parts) or json.dumps(data, sort_keys=True, default=str)[:120]
+
+
+@outcomes_app.command("check")
+def outcomes_check(
+    ctx: typer.Context,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Check as of this day (default: newest data).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Re-measure dispatched fixes whose evaluation window has passed; record the verdict."""
+    from agent.actions.outcome_check import check_outcomes
+
+    run = env(ctx).context(with_insights=False)
+    day = dt.date.fromisoformat(as_of) if as_of else None
+    results = check_outcomes(run, as_of=day)
+    if as_json:
+        sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in results], indent=2) + "\n")
+        return
+    if not results:
+        console.print("no dispatched action has finished its evaluation window with data yet")
+        return
+    table = Table(title="Outcomes")
+    for col in ("action", "playbook", "verdict", "segment before → during → after", "rest"):
+        table.add_column(col)
+    for r in results:
+        n = r.numbers
+        table.add_row(
+            r.action_id,
+            r.playbook,
+            r.verdict,
+            f"{n.segment_baseline:.4g} → {n.segment_during:.4g} → {n.segment_after:.4g}",
+            f"{n.rest_baseline:.4g} → {n.rest_after:.4g}",
+        )
+    console.print(table)
+    console.print(f"{len(results)} outcome(s) recorded")

@@ -1,0 +1,105 @@
+"""CLI: `journeyops chat` (interactive) and `journeyops ask` (one question)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+
+from agent.cli.env import CliEnv, env
+from agent.context import RunContext
+
+console = Console()
+err_console = Console(stderr=True)
+
+_HELP = """Commands: `/help` this text · `/propose N` file fix N of the last answer for council \
+approval · `/quit` leave (the thread is saved; resume with `--thread ID`).
+Ask things like *why did checkout payment conversion drop last week?*"""
+
+
+def _new_thread() -> str:
+    return "chat-" + dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+
+
+def _status(message: str) -> None:
+    if message.startswith("→"):
+        err_console.print(message, style="dim", highlight=False, markup=False)
+
+
+def _open(e: CliEnv, quiet: bool) -> RunContext:
+    return e.context(status=(lambda _m: None) if quiet else _status)
+
+
+def ask(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(help="Your question, in plain words.")],
+    thread: Annotated[str | None, typer.Option(help="Continue this conversation thread.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the turn as JSON.")] = False,
+) -> None:
+    """Ask one question; the answer cites numbers and customer quotes from the data."""
+    from agent.chat.conversation import Conversation
+    from agent.checkpoints import open_checkpointer
+
+    e = env(ctx)
+    run = _open(e, quiet=as_json)
+    thread_id = thread or _new_thread()
+    with open_checkpointer(e.settings, e.workspace) as saver:
+        conv = Conversation(run, thread_id=thread_id, checkpointer=saver)
+        turn = conv.ask(question)
+    if as_json:
+        sys.stdout.write(turn.model_dump_json(indent=2) + "\n")
+        return
+    console.print(Markdown(turn.answer))
+    for event in turn.events:
+        err_console.print(f"[yellow]note:[/yellow] {event}", highlight=False, markup=True)
+    err_console.print(f"[dim]thread {thread_id}[/dim]")
+
+
+def chat(
+    ctx: typer.Context,
+    thread: Annotated[str | None, typer.Option(help="Resume this conversation thread.")] = None,
+) -> None:
+    """Chat with journeyops about your journeys (offline planner unless a model is set)."""
+    from agent.chat.conversation import Conversation
+    from agent.checkpoints import open_checkpointer
+
+    e = env(ctx)
+    run = _open(e, quiet=False)
+    thread_id = thread or _new_thread()
+    mode = "offline planner" if e.settings.llm.provider == "offline" else e.settings.llm.model
+    console.print(
+        Panel(f"journeyops chat · {mode} · thread [bold]{thread_id}[/bold]\n{_HELP}", expand=False)
+    )
+    with open_checkpointer(e.settings, e.workspace) as saver:
+        conv = Conversation(run, thread_id=thread_id, checkpointer=saver)
+        while True:
+            try:
+                text = console.input("[bold cyan]you>[/bold cyan] ").strip()
+            except (EOFError, KeyboardInterrupt):
+                console.print()
+                break
+            if not text:
+                continue
+            if text in ("/quit", "/exit", "/q"):
+                break
+            if text == "/help":
+                console.print(Markdown(_HELP))
+                continue
+            if text.startswith("/propose"):
+                arg = text.removeprefix("/propose").strip()
+                if not arg.isdigit():
+                    console.print("Usage: /propose N (a fix number from the last answer)")
+                    continue
+                console.print(Markdown(conv.propose(int(arg))))
+                continue
+            with console.status("thinking …", spinner="dots"):
+                turn = conv.ask(text)
+            console.print(Markdown(turn.answer))
+            for event in turn.events:
+                console.print(f"[yellow]note:[/yellow] {event}", highlight=False)
+    console.print(f"[dim]Saved. Resume with: journeyops chat --thread {thread_id}[/dim]")

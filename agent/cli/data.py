@@ -1,0 +1,149 @@
+"""CLI: load journey definitions and ingest events and insights."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from agent.cli.env import env
+
+journeys_app = typer.Typer(
+    help="Journey definitions: stages, owners and councils.", no_args_is_help=True
+)
+ingest_app = typer.Typer(
+    help="Load events into the warehouse and insights into the insight store.", no_args_is_help=True
+)
+console = Console()
+
+
+def _tracker(progress: Progress, task: TaskID) -> Callable[[int, int], None]:
+    def update(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    return update
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+@journeys_app.command("load")
+def journeys_load(
+    ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Journeys file (TOML or YAML).")]
+) -> None:
+    """Load (or update) journeys, their ordered stages, owners and councils from FILE."""
+    from store.journeys import save_journeys
+    from store.journeys.file import load_journeys_file
+
+    specs = load_journeys_file(file)
+    run = env(ctx).context(with_insights=False)
+    with run.sessions.begin() as session:
+        saved = save_journeys(session, specs=specs)
+    console.print(f"Loaded {len(saved)} journeys from {file}: {', '.join(saved)}")
+
+
+@journeys_app.command("list")
+def journeys_list(ctx: typer.Context) -> None:
+    """List journeys with their stages, owner, council and quorum."""
+    from store.journeys import council_for, list_journeys
+
+    run = env(ctx).context(with_insights=False)
+    table = Table(title="Journeys")
+    for col in ("journey", "parent", "stages", "owner", "council (quorum)", "source"):
+        table.add_column(col)
+    with run.sessions() as session:
+        for j in list_journeys(session):
+            council = council_for(session, journey_id=j.id)
+            deciders = [m.user for m in council.members if m.can_decide]
+            table.add_row(
+                j.id,
+                j.parent_id or "",
+                " → ".join(j.stages),
+                j.owner or "",
+                f"{', '.join(deciders) or '(none)'} ({council.quorum})",
+                "declared" if j.declared else "inferred from events",
+            )
+    console.print(table)
+
+
+@ingest_app.command("events")
+def ingest_events(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="Events files (CSV or Parquet).")],
+) -> None:
+    """Validate and load events; each file is one transaction and is loaded only once."""
+    from store.journeys import list_journeys, register_inferred
+
+    run = env(ctx).context(with_insights=False)
+    with run.sessions() as session:
+        known = {j.id: list(j.stages) for j in list_journeys(session) if j.declared}
+    for file in files:
+        with _progress() as progress:
+            task = progress.add_task(f"Ingesting {file.name}", total=None)
+            report = run.warehouse.ingest_events(
+                file,
+                known_stages=known,
+                progress=_tracker(progress, task),
+            )
+        if report.already_ingested:
+            console.print(f"{file}: already ingested, nothing to do")
+            continue
+        rate = report.rows / max(report.seconds, 1e-9)
+        console.print(
+            f"{file}: {report.rows:,} events in {report.seconds:.1f} s ({rate:,.0f} rows/s)"
+        )
+        funnels = run.warehouse.journeys()
+        with run.sessions.begin() as session:
+            for journey in report.journeys:
+                if journey not in known and register_inferred(
+                    session, journey_id=journey, stages=funnels.get(journey, [])
+                ):
+                    stages = " → ".join(funnels.get(journey, []))
+                    console.print(
+                        f"[yellow]notice:[/yellow] journey '{journey}' is not declared; "
+                        f"registered it with stages inferred from the data: {stages}. "
+                        "Declare it in a journeys file to set its owner and council."
+                    )
+
+
+@ingest_app.command("insights")
+def ingest_insights(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="Insights files (CSV or JSONL).")],
+) -> None:
+    """Validate, sanitize, embed and store customer insights (idempotent by id)."""
+    from agent.context import open_insights
+
+    e = env(ctx)
+    store = open_insights(e.settings, e.workspace)
+    for file in files:
+        with _progress() as progress:
+            task = progress.add_task(f"Embedding {file.name}", total=None)
+            report = store.ingest(
+                file,
+                progress=_tracker(progress, task),
+            )
+        console.print(
+            f"{file}: {report.rows:,} insights, {report.added:,} new, "
+            f"{report.skipped_existing:,} already stored, {report.seconds:.1f} s"
+        )

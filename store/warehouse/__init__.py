@@ -1,0 +1,217 @@
+"""The events warehouse: validated, atomic, idempotent ingestion and pushed-down aggregates.
+
+Aggregations are SQLAlchemy Core, so the same code runs on the embedded DuckDB file and on
+any SQLAlchemy warehouse (PostgreSQL is tested). Raw events never reach pandas; only
+grouped results do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from store.catalog import MetricDef
+from store.errors import InputError
+from store.warehouse import _aggregates as agg
+from store.warehouse._funnel import funnel_order
+from store.warehouse._load import IngestReport, ingest
+from store.warehouse._schema import MEASURES, dimensions_of, ensure_tables, existing_columns
+
+__all__ = ["IngestReport", "InputError", "Warehouse"]
+
+
+def _utc_session(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("SET TimeZone = 'UTC'")
+    cur.close()
+
+
+class Warehouse:
+    """Events of every journey, in DuckDB (embedded) or any SQLAlchemy database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Warehouse:
+        """Open (and create if needed) the warehouse at a SQLAlchemy URL.
+
+        Use ``duckdb:////abs/path/warehouse.duckdb`` for the embedded default.
+        """
+        engine = create_engine(url)
+        if engine.dialect.name == "duckdb":
+            event.listen(engine, "connect", _utc_session)
+        with engine.begin() as conn:
+            ensure_tables(conn)
+        return cls(engine)
+
+    def close(self) -> None:
+        """Release every connection."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- ingestion ---------------------------------------------------------------------
+
+    def ingest_events(
+        self,
+        path: Path,
+        *,
+        known_stages: Mapping[str, Collection[str]] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> IngestReport:
+        """Validate and load one events file (CSV, CSV.GZ or Parquet) in one transaction.
+
+        Re-ingesting the same content does nothing. A journey listed in `known_stages`
+        only accepts those stages; other journeys are accepted as new. Raise InputError
+        naming the file, line and field of the first bad row; the warehouse is unchanged.
+        """
+        return ingest(self._engine, Path(path), known_stages=known_stages, progress=progress)
+
+    # -- catalogue ---------------------------------------------------------------------
+
+    def columns(self) -> list[str]:
+        """Return every column of the events table."""
+        # Not cached: another process may have ingested a file with new columns.
+        with self._engine.connect() as conn:
+            return existing_columns(conn)
+
+    def journeys(self) -> dict[str, list[str]]:
+        """Return every journey in the warehouse -> its stages in inferred funnel order."""
+        with self._engine.connect() as conn:
+            return funnel_order(conn, agg.events_table(self.columns()))
+
+    def dimensions(self) -> list[str]:
+        """Return the dimension columns present."""
+        return dimensions_of(self.columns())
+
+    def measures(self) -> list[str]:
+        """Return the optional measure columns present."""
+        have = set(self.columns())
+        return [m for m in MEASURES if m in have]
+
+    def supports(self, metric: MetricDef) -> bool:
+        """Return whether every column the metric needs is present."""
+        return metric.columns <= set(self.columns())
+
+    def date_range(self) -> tuple[date, date] | None:
+        """Return the first and last event day (UTC), or None when empty."""
+        with self._engine.connect() as conn:
+            return agg.date_range(conn, agg.events_table(self.columns()))
+
+    # -- aggregates --------------------------------------------------------------------
+
+    def daily_series(
+        self,
+        *,
+        metrics: Sequence[MetricDef],
+        start: date,
+        end: date,
+        journey: str | None = None,
+        stage: str | None = None,
+    ) -> pd.DataFrame:
+        """Return one row per journey, stage and day with visits and metric sums.
+
+        Columns: journey, stage, day, visits, and for every metric whose columns are
+        present `{name}__num`, `{name}__num2` (Σ squared per-visit numerator) and
+        `{name}__den`. Days without visits have no row.
+        """
+        with self._engine.connect() as conn:
+            return agg.daily_series(
+                conn,
+                agg.events_table(self.columns()),
+                metrics=metrics,
+                start=start,
+                end=end,
+                journey=journey,
+                stage=stage,
+            )
+
+    def segment_series(
+        self, *, metrics: Sequence[MetricDef], dims: Sequence[str], start: date, end: date
+    ) -> pd.DataFrame:
+        """Return daily metric sums per journey, stage and single-dimension segment."""
+        with self._engine.connect() as conn:
+            return agg.segment_series(
+                conn,
+                agg.events_table(self.columns()),
+                metrics=metrics,
+                dims=dims,
+                start=start,
+                end=end,
+            )
+
+    def leaf_cells(
+        self,
+        *,
+        journey: str,
+        stage: str,
+        metric: MetricDef,
+        dims: Sequence[str],
+        periods: Mapping[str, Sequence[date]],
+        probe_columns: Sequence[str] = (),
+    ) -> pd.DataFrame:
+        """Return visits, num, den and missing per period label and dimension values.
+
+        NULL dimension values read "(none)"; `missing` counts rows where any probe
+        column is NULL (a probe column absent from the warehouse is NULL everywhere).
+        A day listed in two periods counts in the first.
+        """
+        with self._engine.connect() as conn:
+            return agg.leaf_cells(
+                conn,
+                agg.events_table(self.columns()),
+                journey=journey,
+                stage=stage,
+                metric=metric,
+                dims=dims,
+                periods=periods,
+                probe_columns=probe_columns,
+            )
+
+    def unit_value(
+        self, *, journey: str, stage: str, column: str, start: date, end: date
+    ) -> float | None:
+        """Return the mean of `column` per visit where present, or None."""
+        if column not in self.columns():
+            return None
+        with self._engine.connect() as conn:
+            return agg.unit_value(
+                conn,
+                agg.events_table(self.columns()),
+                journey=journey,
+                stage=stage,
+                column=column,
+                start=start,
+                end=end,
+            )
+
+    def distinct_counts(
+        self, *, journey: str, stage: str, dims: Sequence[str], start: date, end: date
+    ) -> dict[str, int]:
+        """Return the number of distinct values per dimension ("(none)" counts as one)."""
+        with self._engine.connect() as conn:
+            return agg.distinct_counts(
+                conn,
+                agg.events_table(self.columns()),
+                journey=journey,
+                stage=stage,
+                dims=dims,
+                start=start,
+                end=end,
+            )
+
+    @property
+    def engine(self) -> Engine:
+        """Return the SQLAlchemy engine (for benchmarks and maintenance)."""
+        return self._engine
