@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import tomllib
 from pathlib import Path
 from typing import Literal
 
+from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from store.catalog import MetricDef
+from tools.causes import LocalizationSettings
+from tools.detect import DetectionSettings
 from tools.recommend import Playbook
+from tools.workflows import WorkflowTarget
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "config.toml"
 
@@ -44,20 +47,6 @@ class InsightSettings(_Section):
     max_text_chars: int = Field(default=2000, ge=100)
 
 
-class DetectionSettings(_Section):
-    window_days: int = Field(default=7, ge=1, le=28)
-    baseline_weeks: int = Field(default=4, ge=1, le=26)
-    fdr: float = Field(default=0.01, gt=0, lt=1)
-    min_relative_effect: float = Field(default=0.05, ge=0)
-    min_visits: int = Field(default=200, ge=1)
-    holidays: list[dt.date] = []
-
-
-class LocalizationSettings(_Section):
-    max_attributes: int = Field(default=3, ge=1, le=5)
-    max_elements: int = Field(default=3, ge=1, le=10)
-
-
 class LLMSettings(_Section):
     provider: Literal["offline", "openai"] = "offline"
     base_url: str = ""
@@ -75,13 +64,6 @@ class ApprovalSettings(_Section):
     escalate_after_days: int = Field(default=3, ge=1)
 
 
-class WorkflowTarget(_Section):
-    kind: Literal["webhook", "slack", "jira"]
-    url: str = Field(pattern=r"^https?://")
-    secret_env: str = ""
-    project: str = ""
-
-
 class SchedulerSettings(_Section):
     """`journeyops schedule`: cron expressions (UTC) and where the digest goes."""
 
@@ -91,7 +73,6 @@ class SchedulerSettings(_Section):
 
     @model_validator(mode="after")
     def _check_crons(self) -> SchedulerSettings:
-        from croniter import croniter
 
         for key in ("scan_cron", "outcome_cron"):
             if not croniter.is_valid(getattr(self, key)):

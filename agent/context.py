@@ -6,17 +6,16 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.config import Settings
+from agent.llm.protocol import LLM
 from agent.workspace import Workspace
-
-if TYPE_CHECKING:
-    from agent.llm.protocol import LLM
-    from store.insights import InsightStore
-    from store.warehouse import Warehouse
+from store.db import make_engine, migrate, session_factory
+from store.insights import InsightStore
+from store.insights.embedding import make_embedder
+from store.warehouse import Warehouse
 
 
 def _utcnow() -> dt.datetime:
@@ -50,8 +49,6 @@ def store_url(settings: Settings, workspace: Workspace) -> str:
 
 def open_insights(settings: Settings, workspace: Workspace) -> InsightStore:
     """Open the insight store (embedded Chroma, or a Chroma server when configured)."""
-    from store.insights import InsightStore
-    from store.insights.embedding import make_embedder
 
     path: Path | None = None if settings.insights.url else workspace.chroma_dir
     return InsightStore.open(
@@ -66,8 +63,6 @@ def build_context(
     settings: Settings, workspace: Workspace, *, with_insights: bool = True
 ) -> RunContext:
     """Open the warehouse, the SQL store (migrated) and the insight store."""
-    from store.db import make_engine, migrate, session_factory
-    from store.warehouse import Warehouse
 
     engine = make_engine(store_url(settings, workspace))
     migrate(engine)

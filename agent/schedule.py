@@ -20,7 +20,11 @@ from typing import Literal
 
 from croniter import croniter
 
+from agent.actions.graph import sync_threads
+from agent.actions.outcome_check import check_outcomes
 from agent.context import RunContext
+from agent.investigate.scan import run_scan
+from store.actions import escalate_overdue, expire_overdue
 from store.schedule_runs import claim_slot, finish_slot, slot_key
 from tools.workflows import DeliveryError, deliver
 
@@ -89,7 +93,6 @@ class Scheduler:
         return f"{job} {slot}: " + ", ".join(f"{k}={v}" for k, v in summary.items())
 
     def _scan(self, slot: str) -> dict[str, object]:
-        from agent.investigate.scan import run_scan
 
         outcome = run_scan(self.ctx, propose=True)
         result = outcome.result
@@ -149,9 +152,6 @@ class Scheduler:
         return " ".join(results) or "none"
 
     def _outcomes(self) -> dict[str, object]:
-        from agent.actions.graph import sync_threads
-        from agent.actions.outcome_check import check_outcomes
-        from store.actions import escalate_overdue, expire_overdue
 
         results = check_outcomes(self.ctx)
         recovered = sum(r.verdict == "recovered" for r in results)

@@ -6,6 +6,8 @@ import datetime as dt
 import random
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from agent.config import load_settings
 from agent.context import build_context
 from agent.investigate.scan import run_scan
@@ -13,9 +15,16 @@ from agent.workspace import Workspace
 from evals.demo import GroundTruth, Incident, generate
 from evals.demo._events import VALUES
 from evals.demo._journeys import DIMENSIONS, JOURNEYS
-from evals.scenarios import ScenarioResult
+from store.findings import ScanResult
 from store.journeys import save_journeys
 from store.journeys.file import load_journeys_file
+
+
+class ScenarioResult(BaseModel):
+    truth: GroundTruth
+    scan: ScanResult
+    stages: dict[str, list[str]]
+
 
 END = dt.date(2026, 3, 31)
 _SHARE = {d: dict(zip(v[0], v[1], strict=True)) for d, v in DIMENSIONS.items()}

@@ -19,12 +19,15 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from agent.chat.conversation import Conversation, Turn
+from agent.chat.nodes import turn_outcomes
 from agent.checkpoints import open_checkpointer
-from agent.config import Settings
-from agent.context import RunContext, build_context
+from agent.config import Settings, load_settings
+from agent.context import RunContext, build_context, open_insights
+from agent.ingest import ingest_events, load_journeys
 from agent.llm.grounding import check, sources_from
+from agent.llm.openai_compat import make_llm
 from agent.workspace import Workspace
-from evals.demo import GroundTruth, Incident
+from evals.demo import GroundTruth, Incident, generate
 from store.actions import get_action
 from store.models import DecisionRow
 from tools.units import format_segment
@@ -220,8 +223,6 @@ def run_agent_eval(
         workspace = Workspace.resolve(copy)
         ctx = build_context(settings, workspace)
         if settings.llm.provider != "offline":
-            from agent.llm.openai_compat import make_llm
-
             ctx.llm = make_llm(settings.llm)
         cases = cases_for(truth)
         results: list[CaseResult] = []
@@ -290,8 +291,6 @@ def _checks(ctx: RunContext, conv: Conversation, case: AgentCase, turn: Turn) ->
 
 
 def _turn_results(conv: Conversation) -> list[object]:
-    from agent.chat.nodes import turn_outcomes
-
     return [o.result for o in turn_outcomes(conv.state()) if o.ok]
 
 
@@ -302,20 +301,12 @@ def _decisions(ctx: RunContext) -> int:
 
 def build_demo_workspace(root: Path, *, seed: int = 7, scale: float = 0.5) -> tuple[Path, Path]:
     """Generate and load a demo workspace; return (home, ground truth file)."""
-    from typer.testing import CliRunner
-
-    from agent.cli.app import app
-    from evals.demo import generate
-
     home, data = root / "home", root / "data"
     manifest = generate(data, seed=seed, scale=scale)
-    runner = CliRunner()
-    for args in (
-        ["journeys", "load", str(manifest.journeys_file)],
-        ["ingest", "events", str(manifest.events_file)],
-        ["ingest", "insights", str(manifest.insights_file)],
-    ):
-        result = runner.invoke(app, ["--home", str(home), *args], catch_exceptions=False)
-        if result.exit_code != 0:
-            raise RuntimeError(result.output)
+    settings = load_settings()
+    ctx = build_context(settings, Workspace.resolve(home), with_insights=False)
+    with ctx.warehouse:
+        load_journeys(ctx, manifest.journeys_file)
+        ingest_events(ctx, manifest.events_file)
+    open_insights(settings, ctx.workspace).ingest(manifest.insights_file)
     return home, manifest.ground_truth_file

@@ -12,9 +12,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from itertools import combinations
 from pathlib import Path
 
+import duckdb
 from pydantic import BaseModel
+
+from agent.config import load_settings
+from agent.context import build_context
+from agent.investigate.scan import run_scan
+from agent.workspace import Workspace
 
 _DIMS = ["channel", "device", "region", "app_version", "segment", "plan"]
 
@@ -116,17 +123,12 @@ def _phase(name: str, path: Path) -> float:
 
 def scan_pass(home: Path) -> None:
     """The product's full scan (no proposals), timed after imports and store opening."""
-    from agent.config import load_settings
-    from agent.context import build_context
-    from agent.investigate.scan import run_scan
-    from agent.workspace import Workspace
 
     ctx = build_context(load_settings(), Workspace.resolve(home), with_insights=False)
     run_scan(ctx, propose=False)
 
 
 def _dims(con: object) -> list[str]:
-    import duckdb
 
     assert isinstance(con, duckdb.DuckDBPyConnection)
     cols = {r[0] for r in con.execute("DESCRIBE events").fetchall()}
@@ -134,7 +136,6 @@ def _dims(con: object) -> list[str]:
 
 
 def _count(warehouse: Path) -> int:
-    import duckdb
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -146,7 +147,6 @@ def _count(warehouse: Path) -> int:
 
 def floor(warehouse: Path) -> None:
     """One DuckDB pass: journey × stage × CUBE(dimensions) with the sums a scan needs."""
-    import duckdb
 
     con = duckdb.connect(str(warehouse), read_only=True)
     dims = ", ".join(_dims(con))
@@ -160,9 +160,6 @@ def floor(warehouse: Path) -> None:
 
 def pandas_pass(warehouse: Path) -> None:
     """The same aggregation in pandas: every grouping set of the cube, one groupby each."""
-    from itertools import combinations
-
-    import duckdb
 
     con = duckdb.connect(str(warehouse), read_only=True)
     dims = _dims(con)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from evals.demo import GroundTruth, Incident
-from tools.findings import Breakdown, ScanResult
+from evals._scenario_run import ScenarioResult, run_one, sample_incidents
+from evals.demo import Incident
+from store.findings import Breakdown
 
 # The playbook a demanding journey owner would pick first, by cause kind and metric.
 _EXPECTED_PLAYBOOK = {
@@ -41,12 +42,6 @@ class ScenarioScore(BaseModel):
     kind_accuracy: float
     playbook_top1: float
     misses: list[str] = []
-
-
-class ScenarioResult(BaseModel):
-    truth: GroundTruth
-    scan: ScanResult
-    stages: dict[str, list[str]]
 
 
 def expected_playbook(incident: Incident) -> str:
@@ -142,8 +137,6 @@ def run_scenarios(
     progress: Callable[[int, int], None] | None = None,
 ) -> ScenarioScore:
     """Generate `count` scenarios from `seed`, scan each through the CLI and score them."""
-    from evals._scenario_run import run_one, sample_incidents
-
     rng = random.Random(seed)
     results = []
     with tempfile.TemporaryDirectory(prefix="journeyops-scenarios-") as tmp:

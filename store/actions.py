@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.audit import append_event
 from store.db import lock_writes
+from store.findings import Breakdown
 from store.gate import (
     Decision,
     DecisionOutcome,
@@ -29,7 +30,6 @@ from store.gate import (
 )
 from store.journeys import escalation_council
 from store.models import ActionRow, BreakdownRow, DecisionRow
-from tools.findings import Breakdown
 
 __all__ = [
     "Decision",

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
 from store.catalog import MetricDef
-from tools.findings import Cause, CauseKind
+from store.findings import Cause, CauseKind
 from tools.localize import localize
 
 # Pseudo-visits that pull a thin leaf's baseline rate toward the stage's rate.
@@ -41,6 +42,15 @@ _SUMS = [
 ]
 # Secondary causes explaining less of the change than this are not material to a council.
 _MIN_SHARE = 0.1
+
+
+class LocalizationSettings(BaseModel):
+    """How far the localizer searches: the `[localization]` table of config.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_attributes: int = Field(default=3, ge=1, le=5)
+    max_elements: int = Field(default=3, ge=1, le=10)
 
 
 def analyse_causes(

@@ -15,19 +15,22 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
+from scipy.stats import false_discovery_control
 
 from store.catalog import MetricDef
 
 
-class DetectionParams(BaseModel):
-    """Detection settings (the `[detection]` table of config.toml)."""
+class DetectionSettings(BaseModel):
+    """How series are tested: the `[detection]` table of config.toml."""
 
-    window_days: int = 7
-    baseline_weeks: int = 4
-    fdr: float = 0.01
-    min_relative_effect: float = 0.05
-    min_visits: int = 200
+    model_config = ConfigDict(extra="forbid")
+
+    window_days: int = Field(default=7, ge=1, le=28)
+    baseline_weeks: int = Field(default=4, ge=1, le=26)
+    fdr: float = Field(default=0.01, gt=0, lt=1)
+    min_relative_effect: float = Field(default=0.05, ge=0)
+    min_visits: int = Field(default=200, ge=1)
     holidays: list[dt.date] = []
 
 
@@ -64,7 +67,7 @@ class Detection(BaseModel):
     flagged: bool = False
 
 
-def periods_for(as_of: dt.date, params: DetectionParams) -> Periods:
+def periods_for(as_of: dt.date, params: DetectionSettings) -> Periods:
     """Return the window ending at `as_of` and the same weekdays of the weeks before it."""
     holidays = set(params.holidays)
     window = [as_of - dt.timedelta(days=i) for i in range(params.window_days - 1, -1, -1)]
@@ -80,7 +83,7 @@ def periods_for(as_of: dt.date, params: DetectionParams) -> Periods:
 
 
 def detect_breakdowns(
-    daily: pd.DataFrame, metrics: Sequence[MetricDef], periods: Periods, params: DetectionParams
+    daily: pd.DataFrame, metrics: Sequence[MetricDef], periods: Periods, params: DetectionSettings
 ) -> list[Detection]:
     """Test every series in `daily` and flag the degradations that survive FDR control.
 
@@ -139,7 +142,7 @@ class _Stats(BaseModel):
     den: float
 
 
-def _series_stats(metric: MetricDef, cols: _Columns, params: DetectionParams) -> _Stats | None:
+def _series_stats(metric: MetricDef, cols: _Columns, params: DetectionSettings) -> _Stats | None:
     num, num2, den = (cols.get(f"{metric.name}__{s}") for s in ("num", "num2", "den"))
     cur, base = cols.cur, ~cols.cur
     cur_den, base_den = float(den[cur].sum()), float(den[base].sum())
@@ -212,24 +215,21 @@ def _ratio_variance(x: np.ndarray, x2: np.ndarray, y: np.ndarray) -> float:
     return max(sx2 - 2 * r * sx + r * r * sy, 0.0) / (sy * sy)
 
 
-def _flag(results: list[Detection], metrics: Sequence[MetricDef], params: DetectionParams) -> None:
+def _flag(
+    results: list[Detection], metrics: Sequence[MetricDef], params: DetectionSettings
+) -> None:
     """Flag degradations that pass Benjamini–Hochberg and the minimum effect sizes."""
     if not results:
         return
     by_name = {m.name: m for m in metrics}
-    order = sorted(range(len(results)), key=lambda i: results[i].p_value)
-    m = len(results)
-    cutoff = 0.0
-    for rank, i in enumerate(order, start=1):
-        if results[i].p_value <= params.fdr * rank / m:
-            cutoff = results[i].p_value
-    for r in results:
+    adjusted = false_discovery_control([r.p_value for r in results], method="bh")
+    for r, q in zip(results, adjusted, strict=True):
         metric = by_name[r.metric]
         big_enough = (
             abs(r.current - r.expected) >= metric.min_effect
             and abs(r.relative_change) >= params.min_relative_effect
         )
-        r.flagged = r.degraded and r.p_value <= cutoff and big_enough
+        r.flagged = r.degraded and bool(q <= params.fdr) and big_enough
 
 
 class SegmentDetection(BaseModel):
@@ -247,7 +247,7 @@ def detect_segments(
     series: pd.DataFrame,
     metrics: Sequence[MetricDef],
     periods: Periods,
-    params: DetectionParams,
+    params: DetectionSettings,
     *,
     min_share: float = 0.1,
 ) -> list[SegmentDetection]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from store.catalog import MetricDef
-from tools.findings import Severity
+from store.findings import Severity
 
 
 def weekly_impact(

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.findings import Breakdown, Recommendation
+from store.findings import Breakdown, Recommendation
 
 PlaybookKind = Literal["rate_change", "mix_shift", "tracking_gap", "unlocalized"]
 _EFFORT_WEEKS = {"S": 1.0, "M": 2.0, "L": 4.0}

@@ -20,9 +20,8 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.actions.crash import crash_point
-from agent.config import WorkflowTarget
 from store.outbox import AttemptRecord, Claim, claim_due, finish
-from tools.workflows import Attempt, DeliveryError, RetryPolicy, deliver
+from tools.workflows import Attempt, DeliveryError, RetryPolicy, WorkflowTarget, deliver
 
 
 def _before_send(_request: httpx.Request) -> None:

@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -30,11 +30,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent.actions.crash import crash_point
 from agent.actions.dispatch import Dispatcher
+from agent.checkpoints import open_checkpointer
+from agent.context import RunContext
 from store.actions import get_action, list_actions
 from store.outbox import latest_outbox
-
-if TYPE_CHECKING:
-    from agent.context import RunContext
 
 # Statuses in which the thread waits for the council (blocked: waiting for a new version).
 _AWAITING_COUNCIL = ("proposed", "blocked")
@@ -212,7 +211,6 @@ def _opened(run: RunContext) -> Iterator[tuple[ActionGraph, ActionContext]]:
     No dispatcher is passed: the thread hands delivery to `journeyops dispatch`, which
     resumes it again once the outbox has recorded the result.
     """
-    from agent.checkpoints import open_checkpointer
 
     ctx = ActionContext(
         sessions=run.sessions,

@@ -21,7 +21,7 @@ from agent.context import RunContext
 from store.catalog import MetricDef
 from store.models import ActionRow
 from store.outcomes import Verdict, awaiting_check, record_outcome
-from tools.detect import DetectionParams, periods_for
+from tools.detect import DetectionSettings, periods_for
 
 RECOVERY_SHARE = 0.5
 _DEFAULT_EVALUATION_DAYS = 14
@@ -139,7 +139,7 @@ def _measure(
         return None
     start, end = dt.date.fromisoformat(window["start"]), dt.date.fromisoformat(window["end"])
     during = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
-    params = DetectionParams.model_validate(run.settings.detection.model_dump())
+    params = DetectionSettings.model_validate(run.settings.detection.model_dump())
     params = params.model_copy(update={"window_days": len(during)})
     cells = run.warehouse.leaf_cells(
         journey=str(p["journey"]),

@@ -9,7 +9,10 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel
 
 from agent.chat.graph import build_chat_graph
-from agent.chat.nodes import ChatState, tool_session
+from agent.chat.narrate import narrate
+from agent.chat.nodes import planner, tool_session
+from agent.chat.state import ChatState
+from agent.chat.tools.analysis import REGISTRY
 from agent.context import RunContext
 from agent.llm.protocol import ChatMessage, ToolCall, Usage
 
@@ -73,8 +76,6 @@ class Conversation:
 
     def propose(self, n: int) -> str:
         """File offered fix `n` for council approval (the user's own command, not the model's)."""
-        from agent.chat.narrate import narrate
-        from agent.chat.tools.analysis import REGISTRY
 
         offers = {int(o["n"]): o for o in self.offered()}
         if n not in offers:
@@ -104,6 +105,5 @@ class Conversation:
         return text
 
     def _llm_usage(self) -> Usage:
-        from agent.chat.nodes import planner
 
         return planner(self.ctx).usage.model_copy()

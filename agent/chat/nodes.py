@@ -15,6 +15,7 @@ from langgraph.runtime import Runtime
 from agent.chat.narrate import narrate
 from agent.chat.offline_planner import OfflinePlanner, outcomes_from_messages
 from agent.chat.state import ChatState
+from agent.chat.tools.analysis import REGISTRY
 from agent.chat.tools.registry import ToolOutcome
 from agent.chat.tools.session import ToolSession
 from agent.context import RunContext
@@ -45,7 +46,6 @@ def call_model(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, obje
     llm = planner(runtime.context)
     history = [ChatMessage.model_validate(m) for m in state["messages"]]
     system = ChatMessage(role="system", content=_system_prompt(runtime.context))
-    from agent.chat.tools.analysis import REGISTRY
 
     reply = llm.chat([system, *history], tools=REGISTRY.specs())
     msg = ChatMessage(role="assistant", content=reply.content, tool_calls=reply.tool_calls)
@@ -62,7 +62,6 @@ def route_after_model(state: ChatState) -> Literal["run_tools", "stop_budget", "
 
 def run_tools(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, object]:
     """Execute the tool calls of the last model message, one reply message per call."""
-    from agent.chat.tools.analysis import REGISTRY
 
     session = tool_session(runtime.context, state)
     last = ChatMessage.model_validate(state["messages"][-1])

@@ -52,13 +52,10 @@ def journeys_load(
     ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Journeys file (TOML or YAML).")]
 ) -> None:
     """Load (or update) journeys, their ordered stages, owners and councils from FILE."""
-    from store.journeys import save_journeys
-    from store.journeys.file import load_journeys_file
+    # Imported when the command runs, for start-up time.
+    from agent.ingest import load_journeys
 
-    specs = load_journeys_file(file)
-    run = env(ctx).context(with_insights=False)
-    with run.sessions.begin() as session:
-        saved = save_journeys(session, specs=specs)
+    saved = load_journeys(env(ctx).context(with_insights=False), file)
     console.print(f"Loaded {len(saved)} journeys from {file}: {', '.join(saved)}")
 
 
@@ -92,19 +89,15 @@ def ingest_events(
     files: Annotated[list[Path], typer.Argument(help="Events files (CSV or Parquet).")],
 ) -> None:
     """Validate and load events; each file is one transaction and is loaded only once."""
-    from store.journeys import list_journeys, register_inferred
+    # Imported when the command runs, for start-up time.
+    from agent.ingest import ingest_events as ingest_one
 
     run = env(ctx).context(with_insights=False)
-    with run.sessions() as session:
-        known = {j.id: list(j.stages) for j in list_journeys(session) if j.declared}
     for file in files:
         with _progress() as progress:
             task = progress.add_task(f"Ingesting {file.name}", total=None)
-            report = run.warehouse.ingest_events(
-                file,
-                known_stages=known,
-                progress=_tracker(progress, task),
-            )
+            done = ingest_one(run, file, progress=_tracker(progress, task))
+        report = done.report
         if report.already_ingested:
             console.print(f"{file}: already ingested, nothing to do")
             continue
@@ -112,18 +105,13 @@ def ingest_events(
         console.print(
             f"{file}: {report.rows:,} events in {report.seconds:.1f} s ({rate:,.0f} rows/s)"
         )
-        funnels = run.warehouse.journeys()
-        with run.sessions.begin() as session:
-            for journey in report.journeys:
-                if journey not in known and register_inferred(
-                    session, journey_id=journey, stages=funnels.get(journey, [])
-                ):
-                    stages = " → ".join(funnels.get(journey, []))
-                    console.print(
-                        f"[yellow]notice:[/yellow] journey '{journey}' is not declared; "
-                        f"registered it with stages inferred from the data: {stages}. "
-                        "Declare it in a journeys file to set its owner and council."
-                    )
+        for journey, stages in done.registered.items():
+            console.print(
+                f"[yellow]notice:[/yellow] journey '{journey}' is not declared; "
+                "registered it with stages inferred from the data: "
+                f"{' → '.join(stages)}. "
+                "Declare it in a journeys file to set its owner and council."
+            )
 
 
 @ingest_app.command("insights")

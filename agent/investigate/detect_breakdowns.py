@@ -7,15 +7,15 @@ from langgraph.runtime import Runtime
 from agent.context import RunContext
 from agent.investigate.state import InvestigationState
 from store.catalog import MetricDef
-from tools.detect import Detection, DetectionParams, Periods, detect_segments, periods_for
+from store.findings import Breakdown, Impact, Window, breakdown_id
+from tools.detect import Detection, DetectionSettings, Periods, detect_segments, periods_for
 from tools.detect import detect_breakdowns as run_detection
-from tools.findings import Breakdown, Impact, Window, breakdown_id
 from tools.impact import severity, weekly_impact
 
 
-def detection_params(ctx: RunContext) -> DetectionParams:
+def detection_params(ctx: RunContext) -> DetectionSettings:
     """Return the detection settings of the run as the detector's parameter model."""
-    return DetectionParams.model_validate(ctx.settings.detection.model_dump())
+    return DetectionSettings.model_validate(ctx.settings.detection.model_dump())
 
 
 def run_periods(ctx: RunContext, state: InvestigationState) -> Periods:
@@ -98,7 +98,7 @@ def _segment_breakdowns(
     detections: list[Detection],
     metrics: list[MetricDef],
     periods: Periods,
-    params: DetectionParams,
+    params: DetectionSettings,
 ) -> list[Detection]:
     """Return stage-level results for stages whose total hid a broken large segment.
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from agent.context import RunContext
+from agent.investigate.llm_hypotheses import model_hypotheses
 from agent.investigate.state import InvestigationState
 from prompts import render
 from store.catalog import MetricDef
-from tools.findings import Breakdown, Cause, Evidence, Hypothesis
+from store.findings import Breakdown, Cause, Evidence, Hypothesis
 from tools.units import format_segment, format_value
 
 
@@ -25,8 +26,6 @@ def draft_hypotheses(state: InvestigationState, runtime: Runtime[RunContext]) ->
     for bd in state.breakdowns:
         hyps = hypotheses_for(bd, metrics[bd.metric])
         if ctx.llm is not None:
-            from agent.investigate.llm_hypotheses import model_hypotheses
-
             hyps, notice = model_hypotheses(ctx.llm, bd, metrics[bd.metric], hyps)
             if notice:
                 notices.append(notice)

@@ -9,7 +9,8 @@ from langgraph.runtime import Runtime
 from agent.context import RunContext
 from agent.investigate.detect_breakdowns import run_periods
 from agent.investigate.state import InvestigationState
-from tools.findings import Breakdown, Quote, Theme
+from store.findings import Breakdown, Quote, Theme
+from tools.insights import evidence_for_breakdown, theme_surges
 
 
 def gather_evidence(state: InvestigationState, runtime: Runtime[RunContext]) -> dict[str, object]:
@@ -17,7 +18,6 @@ def gather_evidence(state: InvestigationState, runtime: Runtime[RunContext]) -> 
     ctx = runtime.context
     if ctx.insights is None or ctx.insights.count() == 0:
         return {}
-    from tools.insights import evidence_for_breakdown, theme_surges
 
     periods = run_periods(ctx, state)
     baseline = (min(periods.baseline, default=periods.start), periods.start - dt.timedelta(days=1))

@@ -17,7 +17,7 @@ from agent.llm.grounding import check, sources_from
 from agent.llm.protocol import LLM, ChatMessage, LLMError
 from agent.llm.untrusted import UNTRUSTED_NOTE, fence
 from store.catalog import MetricDef
-from tools.findings import Breakdown, Hypothesis
+from store.findings import Breakdown, Hypothesis
 from tools.units import format_segment, format_value
 
 log = logging.getLogger("journeyops.hypotheses")

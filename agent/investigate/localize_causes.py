@@ -7,8 +7,8 @@ from langgraph.runtime import Runtime
 from agent.context import RunContext
 from agent.investigate.detect_breakdowns import run_periods
 from agent.investigate.state import InvestigationState
+from store.findings import Breakdown
 from tools.causes import analyse_causes
-from tools.findings import Breakdown
 
 # Survey scores are sparse by design, so their absence says nothing about tracking.
 _SPARSE_MEASURES = {"csat", "nps"}

@@ -10,7 +10,7 @@ from agent.context import RunContext
 from agent.investigate.graph import build_investigation_graph
 from agent.investigate.state import InvestigationState
 from agent.llm.protocol import Usage
-from tools.findings import ScanResult
+from store.findings import ScanResult
 
 
 class ScanOutcome(BaseModel):

@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel
 
-from tools.findings import Breakdown
+from store.findings import Breakdown
 
 
 class InvestigationState(BaseModel):

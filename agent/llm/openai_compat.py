@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 from urllib.parse import urlparse
 
 import openai
@@ -18,6 +18,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from agent.config import LLMSettings
 from agent.llm.protocol import (
     LLM,
     ChatMessage,
@@ -28,9 +29,6 @@ from agent.llm.protocol import (
     ToolSpec,
     Usage,
 )
-
-if TYPE_CHECKING:
-    from agent.config import LLMSettings
 
 __all__ = [
     "LLM",

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from store.catalog import MetricDef
-from tools.findings import Breakdown, ScanResult
+from store.findings import Breakdown, ScanResult
 from tools.units import format_money, format_segment, format_value
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from store.catalog import MetricDef
-from tools.findings import Breakdown, ScanResult
+from store.findings import Breakdown, ScanResult
 from tools.units import format_money, format_segment, format_value
 
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from agent.context import RunContext
 from store.actions import list_actions
+from store.findings import Breakdown
 from store.journeys import list_journeys
 from store.models import ActionRow, BreakdownRow, DecisionRow, OutboxRow, OutcomeRow
 from store.outcomes import track_record
-from tools.findings import Breakdown
 from tools.units import format_money, format_segment
 
 # A quarter: the horizon over which a fix's weekly value is counted against its cost.

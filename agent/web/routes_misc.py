@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
+from agent.chat.conversation import Conversation
 from agent.web.auth import Principal, read_form, require
 from agent.web.render import render
 from agent.web.state import WebState, web_state
@@ -36,7 +38,6 @@ def audit_page(
 
 def conversation(state: WebState, user: str) -> Any:
     """Return the signed-in user's chat thread (one per user, checkpointed in SQL)."""
-    from agent.chat.conversation import Conversation
 
     return Conversation(state.ctx, thread_id=f"web-{user}", checkpointer=state.checkpointer())
 
@@ -66,7 +67,6 @@ async def chat_ask(
     request: Request, me: Annotated[Principal, Depends(require("chat"))]
 ) -> Response:
     """Ask one question; the answer appears on the chat page."""
-    from starlette.concurrency import run_in_threadpool
 
     question = (await read_form(request)).get("question", "").strip()
     state = web_state(request)

@@ -14,8 +14,10 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
+from agent.checkpoints import open_checkpointer
 from agent.config import Settings
 from agent.context import RunContext
+from tools.units import format_money, format_value
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -42,8 +44,6 @@ class WebState:
     def checkpointer(self) -> BaseCheckpointSaver[str]:
         """Open the chat checkpointer on first use; it lives until `close`."""
         if self._checkpointer is None:
-            from agent.checkpoints import open_checkpointer
-
             self._checkpointer = self._stack.enter_context(
                 open_checkpointer(self.ctx.settings, self.ctx.workspace)
             )
@@ -77,7 +77,6 @@ def session_secret(settings: Settings, workspace_root: Path) -> bytes:
 
 def make_templates() -> Jinja2Templates:
     """Return the Jinja2 templates with autoescaping on for every template."""
-    from tools.units import format_money, format_value
 
     env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, trim_blocks=True)
     env.globals["fmt"] = format_value

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from agent.context import RunContext
 from store.actions import decisions_for, get_action, governing_council, list_actions
+from store.findings import Breakdown
 from store.models import ActionRow, BreakdownRow, DecisionRow, OutboxRow, OutcomeRow
 from store.outbox import latest_outbox, outbox_for
-from tools.findings import Breakdown
 
 
 @dataclass

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from agent.context import RunContext
 from agent.web.charts import breakdown_chart, sparkline
 from store.catalog import MetricDef
+from store.findings import Breakdown, Quote
 from store.journeys import list_journeys
 from store.models import BreakdownRow
-from tools.findings import Breakdown, Quote
 from tools.units import format_money, format_segment, format_value
 
 _SPARK_DAYS = 56

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -18,9 +17,7 @@ from evals.demo._journeys import (
     WEEKDAY_VOLUME,
     JourneyDef,
 )
-
-if TYPE_CHECKING:
-    from evals.demo import Incident
+from evals.demo.truth import Incident
 
 DIM_NAMES = ["channel", "device", "region", "app_version", "segment", "plan"]
 VALUES: dict[str, list[str]] = {

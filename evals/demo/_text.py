@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from evals.demo._events import VALUES
 from evals.demo._journeys import JOURNEYS
-
-if TYPE_CHECKING:
-    from evals.demo import Incident
+from evals.demo.truth import Incident
 
 BACKGROUND: dict[str, list[str]] = {
     "checkout": [

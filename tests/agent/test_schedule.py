@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from agent.actions.graph import build_action_graph, resume_threads, thread_config
 from agent.checkpoints import open_checkpointer
-from agent.config import SchedulerSettings, Settings, WorkflowTarget
+from agent.config import SchedulerSettings, Settings
 from agent.context import RunContext, build_context
 from agent.schedule import Scheduler
 from agent.workspace import Workspace
@@ -22,6 +22,7 @@ from store.models import ActionRow, AuditEvent, ScheduleRun
 from tests.support.demo_workspace import copy_home
 from tests.support.receiver import Receiver
 from tests.support.web import seeded_context
+from tools.workflows import WorkflowTarget
 
 SECRET = "digest-secret"
 FIRE = dt.datetime(2026, 4, 1, 6, 0, tzinfo=dt.UTC)

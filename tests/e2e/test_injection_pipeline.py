@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from agent.actions.dispatch import Dispatcher
 from agent.actions.proposals import action_payload
 from agent.chat.narrate import narrate
-from agent.config import DEFAULT_CONFIG, WorkflowTarget, load_settings
+from agent.config import DEFAULT_CONFIG, load_settings
 from agent.context import build_context
 from agent.investigate.scan import run_scan
 from agent.reports.markdown import quote_inert, render_markdown
@@ -32,6 +32,7 @@ from tests.support.chat import conversation
 from tests.support.demo_workspace import copy_home, run_cli
 from tests.support.obedient_llm import ObedientLLM
 from tests.support.receiver import Receiver
+from tools.workflows import WorkflowTarget
 
 _MARKUP = ("<script", "<img", "](http", "![", "<customer_quote", "</system>", "<tool_call")
 

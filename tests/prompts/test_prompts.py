@@ -10,7 +10,7 @@ import pytest
 from agent.investigate.draft_hypotheses import hypotheses_for
 from agent.reports.markdown import quote_inert
 from prompts import available, render
-from tools.findings import Breakdown, Cause, Impact, Quote, Window
+from store.findings import Breakdown, Cause, Impact, Quote, Window
 
 
 def _bd(causes: list[Cause]) -> Breakdown:

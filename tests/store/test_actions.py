@@ -28,12 +28,12 @@ from store.actions import (
     save_breakdown,
 )
 from store.audit import events_for, verify_chain
+from store.findings import Breakdown, Impact, Window
 from store.journeys import revoke_member, save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow, AuditEvent, BreakdownRow, DecisionRow
 from store.outbox import outbox_for
 from tests.support.store_fixtures import BACKENDS, store_sessions
-from tools.findings import Breakdown, Impact, Window
 
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
 PAYLOAD = {"action_id": "act-1", "segment": {"channel": "app"}, "value": 1.5}

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from agent.actions.dispatch import Dispatcher
 from agent.cli.app import app
-from agent.config import DEFAULT_CONFIG, WorkflowTarget
+from agent.config import DEFAULT_CONFIG
 from store.actions import (
     RevisionRefused,
     decide,
@@ -31,7 +31,7 @@ from store.models import ActionRow
 from store.outbox import outbox_for
 from tests.support.receiver import Receiver
 from tests.support.store_fixtures import BACKENDS, fresh_engine, propose_fix
-from tools.workflows import RetryPolicy
+from tools.workflows import RetryPolicy, WorkflowTarget
 
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
 PAYLOAD: dict[str, object] = {"title": "Roll back SDK", "segment": {"app_version": "5.2"}}

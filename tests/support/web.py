@@ -18,10 +18,7 @@ from agent.config import Settings
 from agent.context import RunContext, build_context
 from agent.web import create_app
 from agent.workspace import Workspace
-from store.journeys import save_journeys
-from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
-from store.web_auth import add_user, create_token
-from tools.findings import (
+from store.findings import (
     Breakdown,
     Cause,
     Evidence,
@@ -32,6 +29,9 @@ from tools.findings import (
     Window,
     breakdown_id,
 )
+from store.journeys import save_journeys
+from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
+from store.web_auth import add_user, create_token
 
 ROLES = ("viewer", "journey_owner", "council_member", "admin")
 # One user per role; each is also on the council with the same role.

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from store.catalog import MetricDef
-from tools.detect import DetectionParams, detect_breakdowns, periods_for
+from tools.detect import DetectionSettings, detect_breakdowns, periods_for
 
 AS_OF = dt.date(2026, 3, 31)
 CONVERSION = MetricDef(
@@ -99,7 +99,7 @@ CASES = [
 
 @pytest.mark.parametrize(("name", "kwargs", "flagged"), CASES, ids=[c[0] for c in CASES])
 def test_detector_behaviour(name: str, kwargs: dict[str, float], flagged: bool) -> None:
-    params = DetectionParams(min_relative_effect=0.0)
+    params = DetectionSettings(min_relative_effect=0.0)
     periods = periods_for(AS_OF, params)
     results = detect_breakdowns(_series(**kwargs), [CONVERSION], periods, params)  # type: ignore[arg-type]
     assert len(results) == 1
@@ -108,7 +108,7 @@ def test_detector_behaviour(name: str, kwargs: dict[str, float], flagged: bool) 
 
 def test_benjamini_hochberg_keeps_false_alarms_rare_across_many_series() -> None:
     frames = [_series(visits=3_000, rate=0.75, seed=s, stage=f"s{s}") for s in range(200)]
-    params = DetectionParams(min_relative_effect=0.0, fdr=0.01)
+    params = DetectionSettings(min_relative_effect=0.0, fdr=0.01)
     results = detect_breakdowns(pd.concat(frames), [CONVERSION], periods_for(AS_OF, params), params)
     assert len(results) == 200
     assert sum(r.flagged for r in results) <= 2
@@ -116,7 +116,7 @@ def test_benjamini_hochberg_keeps_false_alarms_rare_across_many_series() -> None
 
 def test_holidays_are_left_out_of_the_baseline() -> None:
     holiday = AS_OF - dt.timedelta(days=14)
-    params = DetectionParams(holidays=[holiday])
+    params = DetectionSettings(holidays=[holiday])
     periods = periods_for(AS_OF, params)
     assert holiday not in periods.baseline
     assert len(periods.baseline) == 27
@@ -143,7 +143,7 @@ def test_lower_is_better_metric_flags_a_rise() -> None:
                 "duration__den": n,
             }
         )
-    params = DetectionParams()
+    params = DetectionSettings()
     [result] = detect_breakdowns(pd.DataFrame(rows), [DURATION], periods_for(AS_OF, params), params)
     assert result.flagged
     assert result.current > result.expected

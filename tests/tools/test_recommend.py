@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from agent.config import Settings
-from tools.findings import Breakdown, Cause, Impact, Window
+from store.findings import Breakdown, Cause, Impact, Window
 from tools.impact import severity, weekly_impact
 from tools.recommend import rank_fixes, recovery_rate
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from store.catalog import MetricDef
-from tools.detect import DetectionParams, detect_segments, periods_for
+from tools.detect import DetectionSettings, detect_segments, periods_for
 
 AS_OF = dt.date(2026, 3, 31)
 CONVERSION = MetricDef(
@@ -59,7 +59,7 @@ def _segments(drops: dict[str, float], seed: int = 0) -> pd.DataFrame:
     ids=["hidden by another segment's gain", "nothing moved", "only an improvement"],
 )
 def test_segment_detection(drops: dict[str, float], expected: list[dict[str, str]]) -> None:
-    params = DetectionParams()
+    params = DetectionSettings()
     found = detect_segments(_segments(drops), [CONVERSION], periods_for(AS_OF, params), params)
     assert [f.segment for f in found] == expected
     for f in found:

@@ -33,10 +33,18 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from agent.config import WorkflowTarget
 from tools.workflows._connectors import ConnectorError, Outbound, build_request, verify_signature
+from tools.workflows.targets import WorkflowTarget
 
-__all__ = ["Attempt", "Delivery", "DeliveryError", "RetryPolicy", "deliver", "verify_signature"]
+__all__ = [
+    "Attempt",
+    "Delivery",
+    "DeliveryError",
+    "RetryPolicy",
+    "WorkflowTarget",
+    "deliver",
+    "verify_signature",
+]
 
 _EXCERPT_CHARS = 300
 

@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from agent.config import WorkflowTarget
+from tools.workflows.targets import WorkflowTarget
 
 _JIRA_SUMMARY_MAX = 255
 

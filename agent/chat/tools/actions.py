@@ -5,6 +5,7 @@ Deciding and dispatching are deliberately not here: a model can propose, never a
 
 from __future__ import annotations
 
+from agent.actions.proposals import file_proposals
 from agent.chat.tools.args import ListActionsArgs, ProposeArgs
 from agent.chat.tools.registry import ToolError
 from agent.chat.tools.session import ToolSession
@@ -34,7 +35,6 @@ def actions(s: ToolSession, a: ListActionsArgs) -> dict[str, object]:
 
 def propose(s: ToolSession, a: ProposeArgs) -> dict[str, object]:
     """File one recommended fix as a proposal; only the council can approve it."""
-    from agent.actions.proposals import file_proposals
 
     bd, as_of = s.breakdown(a.breakdown_id)
     if a.playbook not in {r.playbook for r in bd.recommendations}:

@@ -17,10 +17,12 @@ from agent.chat.tools.args import (
 )
 from agent.chat.tools.registry import Tool, ToolError, ToolRegistry
 from agent.chat.tools.session import ToolSession
+from agent.investigate.detect_breakdowns import detection_params
 from agent.llm.untrusted import UNTRUSTED_NOTE, fence
 from store.actions import get_action
 from store.catalog import MetricDef
-from tools.findings import Breakdown, action_id
+from store.findings import Breakdown, action_id
+from tools.detect import detect_breakdowns, periods_for
 from tools.units import format_money, format_segment, format_value
 
 
@@ -70,8 +72,6 @@ def query_metric(s: ToolSession, a: QueryMetricArgs) -> dict[str, object]:
 
 def compare_periods(s: ToolSession, a: ComparePeriodsArgs) -> dict[str, object]:
     """The window against the same weekdays of the baseline weeks, with a volume-aware test."""
-    from agent.investigate.detect_breakdowns import detection_params
-    from tools.detect import detect_breakdowns, periods_for
 
     s.check_place(a.journey, a.stage)
     metric = s.metric(a.metric)

@@ -8,8 +8,9 @@ from collections.abc import Mapping
 
 from agent.chat.tools.registry import ToolError
 from agent.context import RunContext
+from agent.investigate.scan import run_scan
 from store.catalog import MetricDef
-from tools.findings import Breakdown, ScanResult
+from store.findings import Breakdown, ScanResult
 
 
 class ToolSession:
@@ -46,8 +47,6 @@ class ToolSession:
     def scan(self, as_of: dt.date) -> ScanResult:
         """Return the investigation of the window ending `as_of` (cached per conversation)."""
         if as_of not in self._scans:
-            from agent.investigate.scan import run_scan
-
             # The chat's model writes its own answer; the scan's hypotheses stay templated.
             outcome = run_scan(dataclasses.replace(self.ctx, llm=None), as_of=as_of, propose=False)
             self._scans[as_of] = outcome.result

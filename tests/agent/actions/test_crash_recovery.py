@@ -37,7 +37,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from agent.actions.crash import ENV, POINTS
 from agent.actions.dispatch import Dispatcher
 from agent.actions.graph import ActionContext, ActionGraph, build_action_graph, resume_action
-from agent.config import WorkflowTarget
 from store.actions import decide, get_action
 from store.audit import verify_chain
 from store.db import make_engine, session_factory
@@ -48,7 +47,7 @@ from store.outbox import outbox_for
 from tests.agent.actions.test_graph import open_saver
 from tests.support.receiver import Fault, Receiver, RecordedRequest
 from tests.support.store_fixtures import BACKENDS, propose_fix, store_sessions
-from tools.workflows import RetryPolicy
+from tools.workflows import RetryPolicy, WorkflowTarget
 
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
 SECRET = "s3cret"

@@ -13,7 +13,6 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.actions.dispatch import Dispatcher, DispatchReport
-from agent.config import WorkflowTarget
 from store.actions import decide, get_action, payload_hash, propose_action
 from store.audit import events_for, verify_chain
 from store.journeys import save_journeys
@@ -22,7 +21,7 @@ from store.models import ActionRow
 from store.outbox import RedriveRefused, claim_due, finish, latest_outbox, redrive
 from tests.support.receiver import Fault, Receiver
 from tests.support.store_fixtures import BACKENDS, store_sessions
-from tools.workflows import RetryPolicy
+from tools.workflows import RetryPolicy, WorkflowTarget
 
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
 SECRET = "s3cret"

@@ -23,7 +23,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.actions.dispatch import Dispatcher
-from agent.config import WorkflowTarget
 from store.actions import decide
 from store.audit import verify_chain
 from store.journeys import save_journeys
@@ -31,7 +30,7 @@ from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow, AuditEvent, OutboxRow
 from tests.support.receiver import Fault, Receiver, RecordedRequest
 from tests.support.store_fixtures import BACKENDS, propose_fix, store_sessions
-from tools.workflows import RetryPolicy
+from tools.workflows import RetryPolicy, WorkflowTarget
 
 ACTIONS = 1000
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)

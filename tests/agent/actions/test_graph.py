@@ -27,7 +27,6 @@ from agent.actions.graph import (
     resume_action,
     waiting_for,
 )
-from agent.config import WorkflowTarget
 from store.actions import decide, revise_action
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
@@ -35,7 +34,7 @@ from store.outbox import outbox_for
 from tests.support.demo_workspace import copy_home
 from tests.support.receiver import Fault, Receiver
 from tests.support.store_fixtures import BACKENDS, propose_fix, store_sessions
-from tools.workflows import RetryPolicy
+from tools.workflows import RetryPolicy, WorkflowTarget
 
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
 SECRET = "s3cret"

@@ -12,20 +12,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent.actions.dispatch import Dispatcher
 from agent.actions.outcome_check import check_outcomes
-from agent.config import Settings, WorkflowTarget
+from agent.config import Settings
 from agent.context import RunContext
 from agent.workspace import Workspace
 from store.actions import decide, get_action, propose_action
 from store.audit import events_for, verify_chain
+from store.findings import Breakdown, Cause, Impact, Window
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.outcomes import record_outcome, track_record
 from store.warehouse import Warehouse
 from tests.support.receiver import Receiver
 from tests.support.store_fixtures import BACKENDS, store_sessions
-from tools.findings import Breakdown, Cause, Impact, Window
 from tools.recommend import rank_fixes
-from tools.workflows import RetryPolicy
+from tools.workflows import RetryPolicy, WorkflowTarget
 
 PROPOSED = dt.datetime(2026, 3, 31, 18, 0, tzinfo=dt.UTC)
 DELIVERED = dt.datetime(2026, 4, 1, 12, 0, tzinfo=dt.UTC)

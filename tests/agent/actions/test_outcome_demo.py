@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent.actions.dispatch import Dispatcher
 from agent.actions.outcome_check import check_outcomes
-from agent.config import Settings, WorkflowTarget
+from agent.config import Settings
 from agent.context import RunContext
 from agent.investigate.scan import run_scan
 from agent.workspace import Workspace
@@ -35,7 +35,7 @@ from store.outcomes import track_record
 from store.warehouse import Warehouse
 from tests.support.receiver import Receiver
 from tests.support.store_fixtures import BACKENDS, store_sessions
-from tools.workflows import RetryPolicy
+from tools.workflows import RetryPolicy, WorkflowTarget
 
 # 70 days: the demo ramps app 5.2 up until 45 days before the end, so the four baseline
 # weeks before the breakdown week (days 25-52) see a steady 5.2 share.

@@ -8,7 +8,7 @@ from agent.config import Settings
 from agent.investigate.draft_hypotheses import hypotheses_for
 from agent.investigate.llm_hypotheses import HypothesisDraft, facts_for, model_hypotheses
 from agent.llm.protocol import LLMError, ScriptedLLM
-from tools.findings import Breakdown, Cause, Impact, Quote, Window
+from store.findings import Breakdown, Cause, Impact, Quote, Window
 
 
 def _breakdown() -> Breakdown:

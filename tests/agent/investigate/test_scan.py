@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from agent.cli.app import app
 from evals.demo import GroundTruth
+from store.findings import ScanResult
 from tests.support.demo_workspace import copy_home
-from tools.findings import ScanResult
 
 runner = CliRunner()
 

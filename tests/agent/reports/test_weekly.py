@@ -9,14 +9,14 @@ from typer.testing import CliRunner
 
 from agent.actions.dispatch import Dispatcher
 from agent.cli.app import app
-from agent.config import Settings, WorkflowTarget
+from agent.config import Settings
 from agent.reports.weekly import HORIZON_WEEKS, build_weekly
 from agent.reports.weekly_files import write_weekly
 from store.actions import decide
 from store.outcomes import record_outcome
 from tests.support.receiver import Receiver
 from tests.support.web import INJECTED, NOW, USERS, seeded_context
-from tools.workflows import RetryPolicy
+from tools.workflows import RetryPolicy, WorkflowTarget
 
 
 def test_funding_case_numbers_come_from_the_proposal_and_the_playbook(

@@ -19,7 +19,7 @@ import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from agent.actions.dispatch import Dispatcher
-from agent.config import Settings, WorkflowTarget
+from agent.config import Settings
 from agent.context import RunContext, build_context
 from agent.investigate.scan import run_scan
 from agent.web import create_app
@@ -28,7 +28,7 @@ from store.actions import get_action, governing_council, list_actions
 from store.web_auth import add_user, create_token
 from tests.support.demo_workspace import copy_home
 from tests.support.receiver import Receiver
-from tools.workflows import RetryPolicy
+from tools.workflows import RetryPolicy, WorkflowTarget
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(

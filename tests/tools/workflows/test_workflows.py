@@ -9,13 +9,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from agent.config import WorkflowTarget
 from tests.support.receiver import Fault, Receiver, RecordedRequest
 from tools.workflows import (
     Attempt,
     Delivery,
     DeliveryError,
     RetryPolicy,
+    WorkflowTarget,
     deliver,
     verify_signature,
 )
