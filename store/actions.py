@@ -19,7 +19,6 @@ from store.audit import append_event
 from store.db import lock_writes
 from store.findings import Breakdown
 from store.gate import (
-    Decision,
     DecisionOutcome,
     DecisionRefused,
     approval_problem,
@@ -30,6 +29,7 @@ from store.gate import (
 )
 from store.journeys import escalation_council
 from store.models import ActionRow, BreakdownRow, DecisionRow
+from store.states import AWAITING_COUNCIL, ActionStatus, Decision
 
 __all__ = [
     "Decision",
@@ -53,7 +53,7 @@ __all__ = [
 
 # Statuses in which a proposal may be edited: waiting for the council, or blocked because
 # its stored payload no longer matched the approval (a new version needs a new approval).
-_REVISABLE = ("proposed", "blocked")
+_REVISABLE = AWAITING_COUNCIL
 
 
 class RevisionRefused(Exception):
@@ -121,7 +121,7 @@ def propose_action(
         journey_id=journey_id,
         playbook=playbook,
         title=title,
-        status="proposed",
+        status=ActionStatus.PROPOSED,
         workflow=workflow,
         payload=clean,
         payload_sha256=payload_hash(clean),
@@ -151,7 +151,7 @@ def propose_action(
 
 
 def list_actions(
-    session: Session, *, status: str | None = None, journey_id: str | None = None
+    session: Session, *, status: ActionStatus | None = None, journey_id: str | None = None
 ) -> list[ActionRow]:
     """Return actions, most valuable first."""
     query = select(ActionRow)
@@ -234,7 +234,7 @@ def revise_action(
     before = (action.version, action.payload_sha256, dict(action.payload))
     action.version, action.payload, action.payload_sha256 = action.version + 1, clean, digest
     action.revised_by, action.version_at, action.updated_at = by, now, now
-    action.status = "proposed"
+    action.status = ActionStatus.PROPOSED
     if isinstance(clean.get("title"), str):
         action.title = clean["title"]
     session.flush()
@@ -267,7 +267,7 @@ def escalate_overdue(
     """
     lock_writes(session)
     waiting = session.execute(
-        select(ActionRow).where(ActionRow.status == "proposed").order_by(ActionRow.id)
+        select(ActionRow).where(ActionRow.status == ActionStatus.PROPOSED).order_by(ActionRow.id)
     ).scalars()
     moved: list[tuple[str, str]] = []
     for action in list(waiting):

@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from pydantic import BaseModel
 from sqlalchemy import select, update
@@ -27,8 +27,7 @@ from store.audit import append_event
 from store.db import lock_writes
 from store.journeys import CouncilView, council_for
 from store.models import ActionRow, DecisionRow, OutboxRow
-
-Decision = Literal["approve", "reject"]
+from store.states import ActionStatus, Decision, DeliveryStatus
 
 
 def payload_hash(payload: Mapping[str, object]) -> str:
@@ -45,7 +44,7 @@ class DecisionOutcome(BaseModel):
     """The recorded decision's effect: the action's status and the quorum progress."""
 
     action_id: str
-    status: str
+    status: ActionStatus
     approvals: int
     quorum: int
 
@@ -69,13 +68,13 @@ def decide(
     action = session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
     if action is None:
         raise DecisionRefused(f"no action {action_id!r}")
-    if action.status == "proposed" and now > action.expires_at:
-        _move(session, action=action, status="expired", actor=user, now=now)
+    if action.status == ActionStatus.PROPOSED and now > action.expires_at:
+        _move(session, action=action, status=ActionStatus.EXPIRED, actor=user, now=now)
         raise DecisionRefused(
             f"action {action_id} expired at {action.expires_at:%Y-%m-%d %H:%M} UTC; "
             "propose it again if it still matters"
         )
-    if action.status != "proposed":
+    if action.status != ActionStatus.PROPOSED:
         raise DecisionRefused(f"action {action_id} is {action.status}, not awaiting a decision")
     if not reason.strip():
         raise DecisionRefused("a decision needs a reason")
@@ -94,10 +93,10 @@ def decide(
     if decision == "approve":
         approvers.add(user)
     quorum = council.quorum_for(action.playbook)
-    status = "rejected" if decision == "reject" else "proposed"
+    status = ActionStatus.REJECTED if decision == "reject" else ActionStatus.PROPOSED
     if decision == "approve" and len(approvers) >= quorum:
-        status = "approved"
-    if status != "proposed":
+        status = ActionStatus.APPROVED
+    if status != ActionStatus.PROPOSED:
         _move(session, action=action, status=status, actor=user, now=now, audit=False)
     session.add(
         DecisionRow(
@@ -110,7 +109,7 @@ def decide(
             decided_at=now,
         )
     )
-    if status == "approved":
+    if status == ActionStatus.APPROVED:
         # Same transaction as the approving decision: no approval without its outbox row.
         session.add(
             OutboxRow(
@@ -118,7 +117,7 @@ def decide(
                 action_version=action.version,
                 payload_sha256=action.payload_sha256,
                 target=action.workflow,
-                status="pending",
+                status=DeliveryStatus.PENDING,
                 runs=0,
                 next_attempt_at=now,
                 last_error="",
@@ -150,10 +149,12 @@ def decide(
 def expire_overdue(session: Session, *, now: dt.datetime, actor: str = "journeyops") -> list[str]:
     """Move every proposed action past its expiry to `expired`; return their ids."""
     lock_writes(session)
-    query = select(ActionRow).where(ActionRow.status == "proposed", ActionRow.expires_at < now)
+    query = select(ActionRow).where(
+        ActionRow.status == ActionStatus.PROPOSED, ActionRow.expires_at < now
+    )
     overdue = list(session.execute(query.order_by(ActionRow.id)).scalars())
     for action in overdue:
-        _move(session, action=action, status="expired", actor=actor, now=now)
+        _move(session, action=action, status=ActionStatus.EXPIRED, actor=actor, now=now)
     return [a.id for a in overdue]
 
 
@@ -167,7 +168,7 @@ def approval_problem(
     and enough distinct approvals bound to that hash must exist, given by members who
     still have a decision right (a revoked member's approval stops counting).
     """
-    if action.status != "approved":
+    if action.status != ActionStatus.APPROVED:
         return f"action {action.id} is {action.status}, not approved"
     if action.version != version:
         return f"action {action.id} is at v{action.version}; v{version} was approved"
@@ -232,7 +233,7 @@ def _move(
     session: Session,
     *,
     action: ActionRow,
-    status: str,
+    status: ActionStatus,
     actor: str,
     now: dt.datetime,
     audit: bool = True,
@@ -242,7 +243,7 @@ def _move(
         update(ActionRow)
         .where(
             ActionRow.id == action.id,
-            ActionRow.status == "proposed",
+            ActionRow.status == ActionStatus.PROPOSED,
             ActionRow.version == action.version,
         )
         .values(status=status, updated_at=now)

@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from store.states import ActionStatus, DeliveryStatus
+
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Store UTC; always return timezone-aware datetimes, on SQLite too."""
@@ -45,6 +47,32 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class _ActionStatusType(TypeDecorator[ActionStatus]):
+    """A string column read back as ActionStatus (an unknown value fails loudly)."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else ActionStatus(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> ActionStatus | None:
+        return None if value is None else ActionStatus(value)
+
+
+class _DeliveryStatusType(TypeDecorator[DeliveryStatus]):
+    """A string column read back as DeliveryStatus."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else DeliveryStatus(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> DeliveryStatus | None:
+        return None if value is None else DeliveryStatus(value)
 
 
 class Base(DeclarativeBase):
@@ -115,7 +143,7 @@ class ActionRow(Base):
     journey_id: Mapped[str] = mapped_column(String(64), index=True)
     playbook: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[ActionStatus] = mapped_column(_ActionStatusType, index=True)
     workflow: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, object]] = mapped_column(JSON)
     payload_sha256: Mapped[str] = mapped_column(String(64))
@@ -184,7 +212,7 @@ class OutboxRow(Base):
     action_version: Mapped[int] = mapped_column(Integer)
     payload_sha256: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[DeliveryStatus] = mapped_column(_DeliveryStatusType, index=True)
     runs: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

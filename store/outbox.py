@@ -25,6 +25,7 @@ from store.audit import append_event
 from store.db import lock_writes, pg_writer_lock
 from store.gate import approval_problem, governing_council
 from store.models import ActionRow, OutboxRow
+from store.states import ActionStatus, DeliveryStatus
 
 __all__ = [
     "DISPATCHER",
@@ -86,8 +87,8 @@ def claim_due(
     if not postgres:
         lock_writes(session)
     due = or_(
-        and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
-        and_(OutboxRow.status == "sending", OutboxRow.lease_until < now),
+        and_(OutboxRow.status == DeliveryStatus.PENDING, OutboxRow.next_attempt_at <= now),
+        and_(OutboxRow.status == DeliveryStatus.SENDING, OutboxRow.lease_until < now),
     )
     query = select(OutboxRow).where(due).order_by(OutboxRow.id).limit(limit)
     if action_id is not None:
@@ -109,15 +110,18 @@ def claim_due(
         problem = approval_problem(
             session, action=action, version=row.action_version, payload_sha256=row.payload_sha256
         )
-        status = "refused"
+        status = DeliveryStatus.REFUSED
         if problem is None and row.runs >= MAX_RUNS:
-            status, problem = "dead", f"{row.runs} dispatch runs never reported back; giving up"
+            status, problem = (
+                DeliveryStatus.DEAD,
+                f"{row.runs} dispatch runs never reported back; giving up",
+            )
         if problem is not None:
             if _try_lock_writes(session, postgres=postgres):
                 _close(session, row=row, action=action, status=status, error=problem, now=now)
             continue
         token = uuid.uuid4().hex
-        row.status, row.claimed_by, row.lease_until = "sending", token, now + lease
+        row.status, row.claimed_by, row.lease_until = DeliveryStatus.SENDING, token, now + lease
         row.runs, row.updated_at = row.runs + 1, now
         claims.append(
             Claim(
@@ -161,13 +165,13 @@ def finish(
             data={"target": claim.target, "run": claim.run, **a.model_dump()},
             now=now,
         )
-    status = "delivered" if delivered else "dead"
+    status = DeliveryStatus.DELIVERED if delivered else DeliveryStatus.DEAD
     owned = _rowcount(
         session.execute(
             update(OutboxRow)
             .where(
                 OutboxRow.id == claim.outbox_id,
-                OutboxRow.status == "sending",
+                OutboxRow.status == DeliveryStatus.SENDING,
                 OutboxRow.claimed_by == claim.token,
             )
             .values(
@@ -186,7 +190,7 @@ def finish(
     _set_action_status(
         session,
         action_id=claim.action_id,
-        status="dispatched" if delivered else "dead_lettered",
+        status=ActionStatus.DISPATCHED if delivered else ActionStatus.DEAD_LETTERED,
         now=now,
     )
     append_event(
@@ -216,18 +220,18 @@ def redrive(
     action = session.get(ActionRow, action_id, populate_existing=True)
     if action is None:
         raise RedriveRefused(f"no action {action_id!r}")
-    if action.status != "dead_lettered":
+    if action.status != ActionStatus.DEAD_LETTERED:
         raise RedriveRefused(f"action {action_id} is {action.status}, not dead_lettered")
     if not reason.strip():
         raise RedriveRefused("a redrive needs a reason")
     if user not in governing_council(session, action=action).deciders():
         raise RedriveRefused(f"{user} has no decision right on journey {action.journey_id}")
     row = latest_outbox(session, action_id=action_id)
-    if row is None or row.status != "dead":
+    if row is None or row.status != DeliveryStatus.DEAD:
         raise RedriveRefused(f"action {action_id} has no dead-lettered delivery")
-    row.status, row.runs, row.next_attempt_at, row.updated_at = "pending", 0, now, now
+    row.status, row.runs, row.next_attempt_at, row.updated_at = DeliveryStatus.PENDING, 0, now, now
     row.claimed_by, row.lease_until = None, None
-    _set_action_status(session, action_id=action_id, status="approved", now=now)
+    _set_action_status(session, action_id=action_id, status=ActionStatus.APPROVED, now=now)
     session.flush()
     append_event(
         session,
@@ -257,21 +261,22 @@ def _close(
     *,
     row: OutboxRow,
     action: ActionRow,
-    status: str,
+    status: DeliveryStatus,
     error: str,
     now: dt.datetime,
 ) -> None:
     """End a row without sending: refused (approval gone) or dead (never reported)."""
     row.status, row.last_error, row.updated_at = status, error, now
     row.claimed_by, row.lease_until = None, None
-    if action.status == "approved":
-        action.status = "blocked" if status == "refused" else "dead_lettered"
+    if action.status == ActionStatus.APPROVED:
+        refused = status == DeliveryStatus.REFUSED
+        action.status = ActionStatus.BLOCKED if refused else ActionStatus.DEAD_LETTERED
         action.updated_at = now
     session.flush()
     append_event(
         session,
         actor=DISPATCHER,
-        kind="dispatch.refused" if status == "refused" else "dispatch.dead_lettered",
+        kind="dispatch.refused" if status == DeliveryStatus.REFUSED else "dispatch.dead_lettered",
         subject=action.id,
         data={"target": row.target, "version": row.action_version, "error": error},
         now=now,
@@ -285,7 +290,9 @@ def _try_lock_writes(session: Session, *, postgres: bool) -> bool:
     return pg_writer_lock(session, wait=False)
 
 
-def _set_action_status(session: Session, *, action_id: str, status: str, now: dt.datetime) -> None:
+def _set_action_status(
+    session: Session, *, action_id: str, status: ActionStatus, now: dt.datetime
+) -> None:
     action = session.get(ActionRow, action_id, populate_existing=True)
     assert action is not None
     action.status, action.updated_at = status, now

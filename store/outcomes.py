@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,10 +15,10 @@ from sqlalchemy.orm import Session
 from store.audit import append_event
 from store.db import lock_writes
 from store.models import ActionRow, OutboxRow, OutcomeRow
+from store.states import ActionStatus, DeliveryStatus, Verdict
 
 __all__ = ["Verdict", "awaiting_check", "record_outcome", "track_record"]
 
-Verdict = Literal["recovered", "not_recovered"]
 _CHECKER = "journeyops-outcome-check"
 
 
@@ -30,8 +29,8 @@ def awaiting_check(session: Session) -> list[tuple[ActionRow, dt.datetime]]:
         .join(OutboxRow, OutboxRow.action_id == ActionRow.id)
         .outerjoin(OutcomeRow, OutcomeRow.action_id == ActionRow.id)
         .where(
-            ActionRow.status == "dispatched",
-            OutboxRow.status == "delivered",
+            ActionRow.status == ActionStatus.DISPATCHED,
+            OutboxRow.status == DeliveryStatus.DELIVERED,
             OutcomeRow.action_id.is_(None),
         )
         .order_by(ActionRow.id)
@@ -71,7 +70,7 @@ def record_outcome(
             checked_at=now,
         )
     )
-    action.status, action.updated_at = verdict, now
+    action.status, action.updated_at = ActionStatus(verdict), now
     session.flush()
     append_event(
         session,

@@ -34,12 +34,8 @@ from agent.checkpoints import open_checkpointer
 from agent.context import RunContext
 from store.actions import get_action, list_actions
 from store.outbox import latest_outbox
+from store.states import AWAITING_COUNCIL, AWAITING_DELIVERY, CLOSED_UNSENT, DELIVERED, ActionStatus
 
-# Statuses in which the thread waits for the council (blocked: waiting for a new version).
-_AWAITING_COUNCIL = ("proposed", "blocked")
-# Statuses in which the outbox still owes a delivery (dead letters wait for a redrive).
-_AWAITING_DELIVERY = ("approved", "dead_lettered")
-_DELIVERED = ("dispatched", "recovered", "not_recovered")
 _DEFAULT_EVALUATION_DAYS = 14
 
 
@@ -71,7 +67,8 @@ def _read(ctx: ActionContext, action_id: str) -> ActionState:
         return {
             "version": action.version,
             "payload_sha256": action.payload_sha256,
-            "status": action.status,
+            # A plain string in the checkpoint; it compares equal to ActionStatus members.
+            "status": action.status.value,
         }
 
 
@@ -81,7 +78,10 @@ def record_proposal(state: ActionState, runtime: Runtime[ActionContext]) -> Acti
 
 
 def _pause_while(
-    runtime: Runtime[ActionContext], action_id: str, statuses: Sequence[str], waiting_for: str
+    runtime: Runtime[ActionContext],
+    action_id: str,
+    statuses: frozenset[ActionStatus],
+    waiting_for: str,
 ) -> ActionState:
     """Pause while the action's SQL status is one of `statuses`; return it as read after."""
     current = _read(runtime.context, action_id)
@@ -93,13 +93,16 @@ def _pause_while(
 
 def await_council(state: ActionState, runtime: Runtime[ActionContext]) -> ActionState:
     """Pause until the council has decided (the decision is in SQL before the resume)."""
-    return _pause_while(runtime, state["action_id"], _AWAITING_COUNCIL, "council")
+    return _pause_while(runtime, state["action_id"], AWAITING_COUNCIL, "council")
 
 
 def dispatch(state: ActionState, runtime: Runtime[ActionContext]) -> ActionState:
     """Deliver through the outbox: only a due row of this action, approval re-checked."""
     ctx = runtime.context
-    if ctx.dispatcher is not None and _read(ctx, state["action_id"])["status"] == "approved":
+    if (
+        ctx.dispatcher is not None
+        and _read(ctx, state["action_id"])["status"] == ActionStatus.APPROVED
+    ):
         ctx.dispatcher.run_once(action_id=state["action_id"], limit=1)
     crash_point("graph_after_dispatch")
     return _read(ctx, state["action_id"])
@@ -107,7 +110,7 @@ def dispatch(state: ActionState, runtime: Runtime[ActionContext]) -> ActionState
 
 def await_delivery(state: ActionState, runtime: Runtime[ActionContext]) -> ActionState:
     """Pause while the outbox still owes a delivery (in flight elsewhere, or dead-lettered)."""
-    return _pause_while(runtime, state["action_id"], _AWAITING_DELIVERY, "delivery")
+    return _pause_while(runtime, state["action_id"], AWAITING_DELIVERY, "delivery")
 
 
 def schedule_outcome_check(state: ActionState, runtime: Runtime[ActionContext]) -> ActionState:
@@ -129,9 +132,9 @@ def schedule_outcome_check(state: ActionState, runtime: Runtime[ActionContext]) 
 
 def route_after_council(state: ActionState) -> Literal["await_council", "dispatch", "__end__"]:
     """Wait again while undecided (quorum not met yet); dispatch once approved."""
-    if state["status"] in _AWAITING_COUNCIL:
+    if state["status"] in AWAITING_COUNCIL:
         return "await_council"
-    return "__end__" if state["status"] in ("rejected", "expired") else "dispatch"
+    return "__end__" if state["status"] in CLOSED_UNSENT else "dispatch"
 
 
 def route_after_dispatch(
@@ -139,11 +142,11 @@ def route_after_dispatch(
 ) -> Literal["schedule_outcome_check", "await_delivery", "await_council", "__end__"]:
     """Schedule the check once delivered; wait while the outbox still owes the delivery."""
     status = state["status"]
-    if status in _DELIVERED:
+    if status in DELIVERED:
         return "schedule_outcome_check"
-    if status in _AWAITING_DELIVERY:
+    if status in AWAITING_DELIVERY:
         return "await_delivery"
-    return "await_council" if status in _AWAITING_COUNCIL else "__end__"
+    return "await_council" if status in AWAITING_COUNCIL else "__end__"
 
 
 def build_action_graph(

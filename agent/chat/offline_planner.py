@@ -22,6 +22,7 @@ from agent.chat.parse_question import Question, parse_question
 from agent.chat.tools.registry import ToolOutcome
 from agent.llm.protocol import ChatMessage, ChatReply, LLMError, ToolCall, ToolSpec, Usage
 from prompts import render
+from store.states import ActionStatus
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -59,7 +60,9 @@ class OfflinePlanner:
             if "list_actions" in {o.name for o in done}:
                 return ChatReply(content=narrate(done))
             pending = any(w in lowered for w in ("pending", "waiting", "awaiting"))
-            return self._call("list_actions", {"status": "proposed"} if pending else {})
+            return self._call(
+                "list_actions", {"status": ActionStatus.PROPOSED.value} if pending else {}
+            )
         q = _understand(question, messages[:start], catalog)
         if q is None:
             return ChatReply(content=_help(catalog))

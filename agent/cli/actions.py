@@ -17,6 +17,7 @@ from rich.text import Text
 from agent.actions.crash import crash_point
 from agent.cli.env import env
 from agent.context import RunContext
+from store.states import ActionStatus
 
 actions_app = typer.Typer(
     help="Proposed actions, council decisions and dead-letter redrive.", no_args_is_help=True
@@ -30,7 +31,7 @@ def pending_actions(run: RunContext) -> list[dict[str, object]]:
     from store.actions import list_actions
 
     with run.sessions() as session:
-        return [_row(a) for a in list_actions(session, status="proposed")]
+        return [_row(a) for a in list_actions(session, status=ActionStatus.PROPOSED)]
 
 
 def _row(a: object) -> dict[str, object]:
@@ -49,7 +50,9 @@ def _row(a: object) -> dict[str, object]:
 @actions_app.command("list")
 def actions_list(
     ctx: typer.Context,
-    status: Annotated[str | None, typer.Option(help="Only actions in this status.")] = None,
+    status: Annotated[
+        ActionStatus | None, typer.Option(help="Only actions in this status.")
+    ] = None,
     journey: Annotated[str | None, typer.Option(help="Only actions of this journey.")] = None,
 ) -> None:
     """List actions with their status and expected value."""
@@ -113,7 +116,7 @@ def actions_show(
                 f"outcome {outcome.window_start}…{outcome.window_end}: {outcome.verdict} "
                 f"({outcome.metric}, recovered share {share})"
             )
-        if a.status == "dead_lettered":
+        if a.status == ActionStatus.DEAD_LETTERED:
             console.print(f"redrive with: journeyops actions redrive {a.id} --as USER --reason …")
 
 

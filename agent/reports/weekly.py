@@ -21,6 +21,7 @@ from store.findings import Breakdown
 from store.journeys import list_journeys
 from store.models import ActionRow, BreakdownRow, DecisionRow, OutboxRow, OutcomeRow
 from store.outcomes import track_record
+from store.states import ActionStatus
 from tools.units import format_money, format_segment
 
 # A quarter: the horizon over which a fix's weekly value is counted against its cost.
@@ -122,7 +123,7 @@ def _fill(
         if _in_week(out.checked_at, start, end):
             share = out.numbers.get("recovered_share")
             week.recovered.append(f"{a.id} ({a.title}): {out.verdict}, recovered share {share}")
-    open_actions = list_actions(session, status="proposed", journey_id=week.journey)
+    open_actions = list_actions(session, status=ActionStatus.PROPOSED, journey_id=week.journey)
     week.next = [
         f"{a.id}: {a.title} ({format_money(a.expected_value_per_week, cur)} / week)"
         for a in open_actions[:5]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from agent.actions.graph import resume_after_commit
 from agent.context import RunContext
 from store.actions import DecisionOutcome, DecisionRefused, decide_and_commit, get_action
+from store.states import ActionStatus
 from store.web_auth import consume_confirmation, issue_confirmation
 
 
@@ -29,7 +30,7 @@ def new_confirmation(ctx: RunContext, *, user: str, action_id: str) -> str | Non
     ttl = dt.timedelta(minutes=ctx.settings.web.confirm_minutes)
     with ctx.sessions.begin() as session:
         action = get_action(session, action_id=action_id)
-        if action is None or action.status != "proposed":
+        if action is None or action.status != ActionStatus.PROPOSED:
             return None
         return issue_confirmation(
             session,

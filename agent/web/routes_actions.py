@@ -12,6 +12,7 @@ from agent.web.decisions import new_confirmation, record_decision
 from agent.web.render import render
 from agent.web.state import web_state
 from agent.web.views_actions import action_detail, summaries
+from store.states import ActionStatus
 
 router = APIRouter()
 Reader = Annotated[Principal, Depends(require("read"))]
@@ -20,15 +21,16 @@ Reader = Annotated[Principal, Depends(require("read"))]
 @router.get("/approvals", response_class=HTMLResponse)
 def approvals(request: Request, _me: Reader) -> Response:
     """The approvals inbox: proposed actions with quorum progress, most valuable first."""
-    rows = summaries(web_state(request).ctx, status="proposed")
+    rows = summaries(web_state(request).ctx, status=ActionStatus.PROPOSED)
     return render(request, "approvals.html", {"rows": rows})
 
 
 @router.get("/actions", response_class=HTMLResponse)
-def history(request: Request, _me: Reader, status: str | None = None) -> Response:
+def history(request: Request, _me: Reader, status: ActionStatus | None = None) -> Response:
     """Action history: every action with its delivery status and outcome."""
-    rows = summaries(web_state(request).ctx, status=status or None)
-    return render(request, "actions.html", {"rows": rows, "status": status or ""})
+    rows = summaries(web_state(request).ctx, status=status)
+    values = {"rows": rows, "status": status or "", "statuses": list(ActionStatus)}
+    return render(request, "actions.html", values)
 
 
 @router.get("/actions/{action_id}", response_class=HTMLResponse)
@@ -39,7 +41,7 @@ def action_page(request: Request, action_id: str, me: Reader, error: str = "") -
     if detail is None:
         raise HTTPException(404, f"no action {action_id}")
     confirm = None
-    if me.can("decide") and detail.row.status == "proposed":
+    if me.can("decide") and detail.row.status == ActionStatus.PROPOSED:
         confirm = new_confirmation(ctx, user=me.user, action_id=action_id)
     values = {"d": detail, "confirm": confirm, "error": error}
     return render(request, "action.html", values)

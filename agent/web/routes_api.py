@@ -21,6 +21,7 @@ from agent.web.state import web_state
 from agent.web.views_actions import action_detail, summaries
 from agent.web.views_health import breakdown_view, overview
 from store.models import AuditEvent
+from store.states import ActionStatus
 from store.web_auth import authenticate
 
 router = APIRouter(prefix="/api")
@@ -125,7 +126,7 @@ def breakdown(request: Request, breakdown_id: str, _me: Reader) -> dict[str, Any
 
 
 @router.get("/actions", response_model=list[ActionOut])
-def actions(request: Request, _me: Reader, status: str | None = None) -> list[ActionOut]:
+def actions(request: Request, _me: Reader, status: ActionStatus | None = None) -> list[ActionOut]:
     """Return actions (optionally of one status) with quorum progress."""
     return [
         ActionOut(

@@ -13,6 +13,7 @@ from store.actions import decisions_for, get_action, governing_council, list_act
 from store.findings import Breakdown
 from store.models import ActionRow, BreakdownRow, DecisionRow, OutboxRow, OutcomeRow
 from store.outbox import latest_outbox, outbox_for
+from store.states import ActionStatus
 
 
 @dataclass
@@ -70,7 +71,7 @@ def payload_json(action: ActionRow) -> str:
     return json.dumps(action.payload, indent=2, sort_keys=True, ensure_ascii=False)
 
 
-def summaries(ctx: RunContext, *, status: str | None = None) -> list[ActionSummary]:
+def summaries(ctx: RunContext, *, status: ActionStatus | None = None) -> list[ActionSummary]:
     """Return actions (optionally of one status) with quorum, delivery and outcome."""
     with ctx.sessions() as session:
         outcomes = {o.action_id: o.verdict for o in session.execute(select(OutcomeRow)).scalars()}
@@ -105,6 +106,10 @@ def action_detail(ctx: RunContext, *, action_id: str) -> ActionDetail | None:
             deliveries=outbox_for(session, action_id=action_id),
             outcome=session.get(OutcomeRow, action_id),
         )
-    if a.status == "proposed" and detail.quorum.quorum > 0 and not detail.quorum.deciders:
+    if (
+        a.status == ActionStatus.PROPOSED
+        and detail.quorum.quorum > 0
+        and not detail.quorum.deciders
+    ):
         detail.notes.append("This journey has no council with decision rights: nobody can decide.")
     return detail

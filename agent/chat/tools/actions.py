@@ -10,6 +10,7 @@ from agent.chat.tools.args import ListActionsArgs, ProposeArgs
 from agent.chat.tools.registry import ToolError
 from agent.chat.tools.session import ToolSession
 from store.actions import get_action, list_actions
+from store.states import ActionStatus
 from tools.units import format_money
 
 
@@ -48,7 +49,7 @@ def propose(s: ToolSession, a: ProposeArgs) -> dict[str, object]:
     aid = (filed.proposed or filed.existing)[0]
     with s.ctx.sessions() as session:
         row = get_action(session, action_id=aid)
-        status = row.status if row else "proposed"
+        status = row.status if row else ActionStatus.PROPOSED
     return {
         "action_id": aid,
         "status": status,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from store.states import ActionStatus
 
 
 class _Args(BaseModel):
@@ -56,20 +57,7 @@ class SearchArgs(_Args):
 
 
 class ListActionsArgs(_Args):
-    status: (
-        Literal[
-            "proposed",
-            "approved",
-            "rejected",
-            "expired",
-            "blocked",
-            "dispatched",
-            "dead_lettered",
-            "recovered",
-            "not_recovered",
-        ]
-        | None
-    ) = None
+    status: ActionStatus | None = None
     journey: str | None = None
 
 
