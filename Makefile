@@ -44,6 +44,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check agent tools prompts store evals tests
 	$(BIN)/ruff format --check agent tools prompts store evals tests
 	$(BIN)/mypy agent tools prompts store evals
+	$(BIN)/lint-imports
 
 ## Benchmarks: RCA benchmark, detection scenarios, scale and insight retrieval.
 bench: $(STAMP)

@@ -20,6 +20,7 @@ def open_checkpointer(
     """Yield the checkpointer that lives beside the store (PostgreSQL when the store is)."""
     url = store_url(settings, workspace)
     if url.startswith("postgresql"):
+        # Only the configured backend is imported (start-up time, optional driver).
         from langgraph.checkpoint.postgres import PostgresSaver
 
         conninfo = "postgresql://" + url.split("://", 1)[1]
@@ -27,6 +28,7 @@ def open_checkpointer(
             saver.setup()
             yield saver
         return
+    # Only the configured backend is imported (start-up time, optional driver).
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     conn = sqlite3.connect(workspace.checkpoints_path, check_same_thread=False)

@@ -56,7 +56,7 @@ def rank_fixes(
 
     Expected value = weekly loss × share explained by the top cause × the playbook's
     recovery rate; ties go to less effort. `track_record` maps a playbook to its
-    (recovered, checked) outcomes (store.outcomes.track_record); the recovery rate, and
+    (recovered, checked) outcomes (store.gate.outcomes.track_record); the recovery rate, and
     with it the recommendation's confidence, is then the configured rate updated by those
     outcomes, so a playbook with no history is neither helped nor hurt.
     """

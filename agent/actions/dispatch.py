@@ -20,7 +20,7 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.actions.crash import crash_point
-from store.outbox import AttemptRecord, Claim, claim_due, finish
+from store.gate.outbox import AttemptRecord, Claim, claim_due, finish
 from tools.workflows import Attempt, DeliveryError, RetryPolicy, WorkflowTarget, deliver
 
 

@@ -3,7 +3,7 @@
 record_proposal → await_council (`interrupt()`) → dispatch → schedule_outcome_check
 
 Our SQL tables are the source of truth; the thread only follows them. A decision is
-committed by `store.actions.decide` first, then the thread is resumed (`resume_action`);
+committed by `store.gate.actions.decide` first, then the thread is resumed (`resume_action`);
 every node re-reads the action's status, so a resume that arrives early, twice, or after
 a crash changes nothing. LangGraph re-runs an interrupted node from its start on resume,
 so `await_council` and `await_delivery` only read; the nodes around them are idempotent:
@@ -32,8 +32,8 @@ from agent.actions.crash import crash_point
 from agent.actions.dispatch import Dispatcher
 from agent.checkpoints import open_checkpointer
 from agent.context import RunContext
-from store.actions import get_action, list_actions
-from store.outbox import latest_outbox
+from store.gate.actions import get_action, list_actions
+from store.gate.outbox import latest_outbox
 from store.states import AWAITING_COUNCIL, AWAITING_DELIVERY, CLOSED_UNSENT, DELIVERED, ActionStatus
 
 _DEFAULT_EVALUATION_DAYS = 14

@@ -19,8 +19,8 @@ from pydantic import BaseModel
 
 from agent.context import RunContext
 from store.catalog import MetricDef
+from store.gate.outcomes import Verdict, awaiting_check, record_outcome
 from store.models import ActionRow
-from store.outcomes import Verdict, awaiting_check, record_outcome
 from tools.detect import DetectionSettings, periods_for
 
 RECOVERY_SHARE = 0.5

@@ -28,7 +28,8 @@ err_console = Console(stderr=True)
 
 def pending_actions(run: RunContext) -> list[dict[str, object]]:
     """Return the actions waiting for a council decision, as plain rows."""
-    from store.actions import list_actions
+    # Imported when the command runs, for start-up time.
+    from store.gate.actions import list_actions
 
     with run.sessions() as session:
         return [_row(a) for a in list_actions(session, status=ActionStatus.PROPOSED)]
@@ -56,7 +57,8 @@ def actions_list(
     journey: Annotated[str | None, typer.Option(help="Only actions of this journey.")] = None,
 ) -> None:
     """List actions with their status and expected value."""
-    from store.actions import list_actions
+    # Imported when the command runs, for start-up time.
+    from store.gate.actions import list_actions
 
     run = env(ctx).context(with_insights=False)
     table = Table(title="Actions")
@@ -83,9 +85,10 @@ def actions_show(
     ctx: typer.Context, action_id: Annotated[str, typer.Argument(help="Action id.")]
 ) -> None:
     """Show an action: its exact payload, every decision, its deliveries and outcome."""
-    from store.actions import decisions_for, get_action
+    # Imported when the command runs, for start-up time.
+    from store.gate.actions import decisions_for, get_action
+    from store.gate.outbox import outbox_for
     from store.models import OutcomeRow
-    from store.outbox import outbox_for
 
     run = env(ctx).context(with_insights=False)
     with run.sessions() as session:
@@ -127,7 +130,8 @@ def _decide(
     reason: str,
     decision: Literal["approve", "reject"],
 ) -> None:
-    from store.actions import DecisionRefused, decide_and_commit
+    # Imported when the command runs, for start-up time.
+    from store.gate.actions import DecisionRefused, decide_and_commit
 
     run = env(ctx).context(with_insights=False)
     try:
@@ -152,6 +156,7 @@ def _decide(
 
 def resume_or_warn(run: RunContext, action_ids: list[str]) -> None:
     """Resume the actions' graph threads after the commit; warn (never fail) if one cannot."""
+    # Imported when the command runs, for start-up time.
     from agent.actions.graph import resume_after_commit
 
     resume_after_commit(run, action_ids, warn=lambda m: err_console.print(m, highlight=False))
@@ -187,7 +192,8 @@ def actions_redrive(
     reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
 ) -> None:
     """Re-queue a dead-lettered action for the dispatcher (the approval is re-checked)."""
-    from store.outbox import RedriveRefused, redrive
+    # Imported when the command runs, for start-up time.
+    from store.gate.redrive import RedriveRefused, redrive
 
     run = env(ctx).context(with_insights=False)
     try:
@@ -210,7 +216,8 @@ def actions_edit(
     user: Annotated[str, typer.Option("--as", help="Proposer or council member editing.")],
 ) -> None:
     """File an edited payload as a new version; earlier approvals no longer count."""
-    from store.actions import RevisionRefused, get_action, revise_action
+    # Imported when the command runs, for start-up time.
+    from store.gate.actions import RevisionRefused, get_action, revise_action
 
     run = env(ctx).context(with_insights=False)
     try:
@@ -246,9 +253,10 @@ def _value(raw: str) -> object:
 @actions_app.command("escalate")
 def actions_escalate(ctx: typer.Context) -> None:
     """Hand proposals waiting longer than [approval] escalate_after_days to the parent council."""
+    # Imported when the command runs, for start-up time.
     import datetime as dt
 
-    from store.actions import escalate_overdue
+    from store.gate.actions import escalate_overdue
 
     run = env(ctx).context(with_insights=False)
     after = dt.timedelta(days=run.settings.approval.escalate_after_days)

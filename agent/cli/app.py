@@ -16,7 +16,7 @@ from agent.cli.chat import ask, chat
 from agent.cli.data import ingest_app, journeys_app
 from agent.cli.dispatch import dispatch_command
 from agent.cli.env import CliEnv, env
-from agent.cli.eval import eval_app
+from agent.cli.eval import demo_data, eval_app
 from agent.cli.web import report_app, schedule, serve, tokens_app, users_app
 from agent.config import ConfigError
 from agent.llm.protocol import LLMError
@@ -31,6 +31,7 @@ app.add_typer(journeys_app, name="journeys")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(actions_app, name="actions")
 app.add_typer(eval_app, name="eval")
+app.command("demo-data")(demo_data)
 app.command()(ask)
 app.command()(chat)
 app.add_typer(audit_app, name="audit")
@@ -75,6 +76,7 @@ def scan(
     propose: Annotated[bool, typer.Option(help="File recommended actions for approval.")] = True,
 ) -> None:
     """Scan every journey: detect, localize, explain, recommend and file proposals."""
+    # Imported when the command runs, for start-up time.
     from agent.investigate.scan import run_scan
     from agent.reports.markdown import render_markdown
     from agent.reports.terminal import print_report
@@ -103,30 +105,6 @@ def scan(
             f"{u.completion_tokens:,} completion tokens"
         )
     console.print(f"Report written to {report}")
-
-
-@app.command("demo-data")
-def demo_data(
-    out: Annotated[Path, typer.Option(help="Folder to write the demo data set into.")],
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
-    scale: Annotated[float, typer.Option(help="1.0 ≈ one million events; 10 ≈ ten million.")] = 1.0,
-) -> None:
-    """Generate the demo data set: journeys, events, insights and the planted ground truth."""
-    from rich.progress import Progress
-
-    from evals.demo import generate
-
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("Generating demo data", total=None)
-
-        def tick(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        manifest = generate(out, seed=seed, scale=scale, progress=tick)
-    console.print(
-        f"Wrote {manifest.events:,} events and {manifest.insights:,} insights to {out} "
-        f"in {manifest.seconds:.1f} s (ground truth: {manifest.ground_truth_file.name})"
-    )
 
 
 def _status(message: str) -> None:

@@ -30,6 +30,7 @@ def audit_verify(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Walk the whole audit chain; exit 1 naming the first event that was tampered with."""
+    # Imported when the command runs, for start-up time.
     from store.audit import chain_head, verify_chain
 
     known: tuple[int, str] | None = None
@@ -68,6 +69,7 @@ def audit_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the story as JSON.")] = False,
 ) -> None:
     """Tell an action's whole story: proposal, decisions, deliveries, responses, outcome."""
+    # Imported when the command runs, for start-up time.
     from store.audit import action_story
 
     run = env(ctx).context(with_insights=False)
@@ -112,6 +114,7 @@ def outcomes_check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """Re-measure dispatched fixes whose evaluation window has passed; record the verdict."""
+    # Imported when the command runs, for start-up time.
     from agent.actions.outcome_check import check_outcomes
 
     run = env(ctx).context(with_insights=False)

@@ -42,6 +42,7 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the turn as JSON.")] = False,
 ) -> None:
     """Ask one question; the answer cites numbers and customer quotes from the data."""
+    # Imported when the command runs, for start-up time.
     from agent.chat.conversation import Conversation
     from agent.checkpoints import open_checkpointer
 
@@ -65,6 +66,7 @@ def chat(
     thread: Annotated[str | None, typer.Option(help="Resume this conversation thread.")] = None,
 ) -> None:
     """Chat with journeyops about your journeys (offline planner unless a model is set)."""
+    # Imported when the command runs, for start-up time.
     from agent.chat.conversation import Conversation
     from agent.checkpoints import open_checkpointer
 

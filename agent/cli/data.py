@@ -62,6 +62,7 @@ def journeys_load(
 @journeys_app.command("list")
 def journeys_list(ctx: typer.Context) -> None:
     """List journeys with their stages, owner, council and quorum."""
+    # Imported when the command runs, for start-up time.
     from store.journeys import council_for, list_journeys
 
     run = env(ctx).context(with_insights=False)
@@ -120,6 +121,7 @@ def ingest_insights(
     files: Annotated[list[Path], typer.Argument(help="Insights files (CSV or JSONL).")],
 ) -> None:
     """Validate, sanitize, embed and store customer insights (idempotent by id)."""
+    # Imported when the command runs, for start-up time.
     from agent.context import open_insights
 
     e = env(ctx)

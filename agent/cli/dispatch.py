@@ -18,6 +18,7 @@ def dispatch_command(
     ] = 10.0,
 ) -> None:
     """Send approved actions to their workflow targets (re-checking each approval first)."""
+    # Imported when the command runs, for start-up time.
     from agent.actions.dispatch import Dispatcher, DispatchReport
 
     run = env(ctx).context(with_insights=False)

@@ -44,6 +44,7 @@ class CliEnv:
                 self.settings, self.workspace, with_insights=with_insights
             )
             if self.settings.llm.provider != "offline":
+                # Imported when the command runs, for start-up time.
                 from agent.llm.openai_compat import make_llm
 
                 self._context.llm = make_llm(self.settings.llm)

@@ -24,6 +24,7 @@ def rca_bench(
     out: Annotated[Path | None, typer.Option(help="Write predictions TSV here.")] = None,
 ) -> None:
     """Run the product's localizer on every root-cause benchmark case and score it."""
+    # Imported when the command runs, for start-up time.
     from evals.rca_bench import default_data_dir, render_bench, run_bench
 
     folder = data or default_data_dir()
@@ -49,6 +50,7 @@ def scenarios(
     ] = False,
 ) -> None:
     """Generate planted-incident scenarios, scan each, and score detection and diagnosis."""
+    # Imported when the command runs, for start-up time.
     from evals.scenarios import run_scenarios
 
     with Progress(console=console, transient=True, disable=as_json) as progress:
@@ -94,6 +96,7 @@ def bench(
     ] = False,
 ) -> None:
     """Time a full scan of N events against one DuckDB CUBE pass and the same work in pandas."""
+    # Imported when the command runs, for start-up time.
     from evals.scale_bench import run_scale_bench
 
     report = run_scale_bench(
@@ -120,6 +123,7 @@ def insights(
     ] = False,
 ) -> None:
     """Benchmark insight ingest rate, filtered query latency and planted-evidence recall@10."""
+    # Imported when the command runs, for start-up time.
     from evals.insights_bench import render_insights_bench, run_insights_bench
 
     report = run_insights_bench(
@@ -148,6 +152,7 @@ def agent(
     ] = False,
 ) -> None:
     """Run the chat agent on question/answer cases and check each one mechanically."""
+    # Imported when the command runs, for start-up time.
     import tempfile
 
     from agent.cli.env import env
@@ -186,3 +191,27 @@ def agent(
     console.print(f"{report.passed}/{report.cases} cases passed")
     if report.failed:
         raise typer.Exit(1)
+
+
+def demo_data(
+    out: Annotated[Path, typer.Option(help="Folder to write the demo data set into.")],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    scale: Annotated[float, typer.Option(help="1.0 ≈ one million events; 10 ≈ ten million.")] = 1.0,
+) -> None:
+    """Generate the demo data set: journeys, events, insights and the planted ground truth."""
+    # Imported when the command runs, for start-up time.
+    from rich.progress import Progress
+
+    from evals.demo import generate
+
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("Generating demo data", total=None)
+
+        def tick(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        manifest = generate(out, seed=seed, scale=scale, progress=tick)
+    console.print(
+        f"Wrote {manifest.events:,} events and {manifest.insights:,} insights to {out} "
+        f"in {manifest.seconds:.1f} s (ground truth: {manifest.ground_truth_file.name})"
+    )

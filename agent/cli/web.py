@@ -24,6 +24,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default from [web]).")] = None,
 ) -> None:
     """Run the council web app (pages and the JSON API under /api)."""
+    # Imported when the command runs, for start-up time.
     import uvicorn
 
     from agent.web import create_app
@@ -44,6 +45,7 @@ def users_add(
     ] = "viewer",
 ) -> None:
     """Add a user (or change an existing user's role)."""
+    # Imported when the command runs, for start-up time.
     from store.web_auth import WebAuthError, add_user
 
     run = env(ctx).context(with_insights=False)
@@ -59,6 +61,7 @@ def users_add(
 @users_app.command("list")
 def users_list(ctx: typer.Context) -> None:
     """List the users and their roles."""
+    # Imported when the command runs, for start-up time.
     from store.web_auth import list_users
 
     run = env(ctx).context(with_insights=False)
@@ -73,6 +76,7 @@ def users_disable(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="User to disable.")]
 ) -> None:
     """Disable a user: their tokens stop working and open sessions end at the next request."""
+    # Imported when the command runs, for start-up time.
     from store.web_auth import WebAuthError, disable_user
 
     run = env(ctx).context(with_insights=False)
@@ -90,6 +94,7 @@ def tokens_revoke(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="User whose tokens to revoke.")]
 ) -> None:
     """Revoke every sign-in token of a user (disable the user to end open sessions too)."""
+    # Imported when the command runs, for start-up time.
     from store.web_auth import revoke_tokens
 
     run = env(ctx).context(with_insights=False)
@@ -103,6 +108,7 @@ def tokens_create(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="User to mint a token for.")]
 ) -> None:
     """Mint a sign-in token; it is printed once and stored only as a hash."""
+    # Imported when the command runs, for start-up time.
     from store.web_auth import WebAuthError, create_token
 
     run = env(ctx).context(with_insights=False)
@@ -123,6 +129,7 @@ def schedule(
     ] = False,
 ) -> None:
     """Run scans and outcome checks on the cron expressions of [schedule]."""
+    # Imported when the command runs, for start-up time.
     from agent.schedule import Scheduler
 
     e = env(ctx)
@@ -151,6 +158,7 @@ def report_weekly(
     ] = None,
 ) -> None:
     """Write the weekly journey review (HTML and Markdown per journey) with a funding case."""
+    # Imported when the command runs, for start-up time.
     from agent.reports.weekly_files import write_weekly
 
     e = env(ctx)

@@ -6,7 +6,7 @@ from langgraph.runtime import Runtime
 
 from agent.context import RunContext
 from agent.investigate.state import InvestigationState
-from store.outcomes import track_record
+from store.gate.outcomes import track_record
 from tools.recommend import rank_fixes
 
 

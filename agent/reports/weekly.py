@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.context import RunContext
-from store.actions import list_actions
 from store.findings import Breakdown
+from store.gate.actions import list_actions
+from store.gate.outcomes import track_record
 from store.journeys import list_journeys
 from store.models import ActionRow, BreakdownRow, DecisionRow, OutboxRow, OutcomeRow
-from store.outcomes import track_record
 from store.states import ActionStatus
 from tools.units import format_money, format_segment
 

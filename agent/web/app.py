@@ -11,9 +11,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.context import RunContext
-from agent.web import routes_actions, routes_api, routes_misc, routes_pages
 from agent.web.auth import NotSignedIn
 from agent.web.render import render
+from agent.web.routes import actions as routes_actions
+from agent.web.routes import api as routes_api
+from agent.web.routes import misc as routes_misc
+from agent.web.routes import pages as routes_pages
 from agent.web.state import STATIC_DIR, WebState, make_templates, session_secret
 
 CSP = (

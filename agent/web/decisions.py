@@ -1,6 +1,6 @@
 """Record a council decision from the app: confirmation first, then the SQL gate.
 
-The same `store.actions.decide` as the CLI does the deciding; the app only adds a fresh,
+The same `store.gate.actions.decide` as the CLI does the deciding; the app only adds a fresh,
 single-use confirmation bound to the user, the action and the payload hash they reviewed.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from agent.actions.graph import resume_after_commit
 from agent.context import RunContext
-from store.actions import DecisionOutcome, DecisionRefused, decide_and_commit, get_action
+from store.gate.actions import DecisionOutcome, DecisionRefused, decide_and_commit, get_action
 from store.states import ActionStatus
 from store.web_auth import consume_confirmation, issue_confirmation
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
+from urllib.parse import urlparse
 
 from store.insights._rows import Meta, epoch
 
@@ -19,13 +20,12 @@ Found = list[tuple[str, str, Meta, float]]
 
 def open_collection(*, path: Path | None, url: str, embedder_name: str) -> Collection:
     """Open (or create) the collection: on a Chroma server when url is set, else at path."""
+    # chromadb takes a second to import; only commands that read insights pay for it.
     import chromadb
     from chromadb.config import Settings
 
     settings = Settings(anonymized_telemetry=False)
     if url:
-        from urllib.parse import urlparse
-
         parts = urlparse(url)
         client = chromadb.HttpClient(
             host=parts.hostname or "localhost",

@@ -51,6 +51,7 @@ def _session() -> tuple[ort.InferenceSession, Tokenizer]:
     global _SESSION
     with _SESSION_LOCK:
         if _SESSION is None:
+            # onnxruntime and tokenizers load only when text is embedded (start-up time).
             import onnxruntime as ort
             from tokenizers import Tokenizer
 

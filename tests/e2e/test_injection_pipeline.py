@@ -26,7 +26,7 @@ from agent.reports.terminal import print_report
 from agent.workspace import Workspace
 from evals.demo import GroundTruth
 from evals.injection_corpus import FAMILIES, write_corpus
-from store.actions import list_actions
+from store.gate.actions import list_actions
 from store.models import DecisionRow
 from tests.support.chat import conversation
 from tests.support.demo_workspace import copy_home, run_cli

@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tests of `evals`, laid out like the package."""

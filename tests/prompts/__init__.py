@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tests of `prompts`, laid out like the package."""

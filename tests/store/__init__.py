@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tests of `store`, laid out like the package."""

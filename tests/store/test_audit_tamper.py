@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.actions import decide
 from store.audit import append_event, chain_head, verify_chain
+from store.gate.actions import decide
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import AuditEvent

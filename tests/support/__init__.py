@@ -1,1 +1,1 @@
-"""TODO."""
+"""Test support: fixtures, fake servers and helpers shared by the suite."""

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.actions import propose_action
 from store.db import make_engine, migrate, session_factory, sqlite_url
+from store.gate.actions import propose_action
 
 BACKENDS = ["sqlite", "postgresql"]
 PG_SKIP = "JOURNEYOPS_TEST_PG_URL is not set (.ci/run sets it); PostgreSQL test skipped"

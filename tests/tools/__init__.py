@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tests of `tools`, laid out like the package."""

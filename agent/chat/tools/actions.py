@@ -9,7 +9,7 @@ from agent.actions.proposals import file_proposals
 from agent.chat.tools.args import ListActionsArgs, ProposeArgs
 from agent.chat.tools.registry import ToolError
 from agent.chat.tools.session import ToolSession
-from store.actions import get_action, list_actions
+from store.gate.actions import get_action, list_actions
 from store.states import ActionStatus
 from tools.units import format_money
 

@@ -19,9 +19,9 @@ from agent.chat.tools.registry import Tool, ToolError, ToolRegistry
 from agent.chat.tools.session import ToolSession
 from agent.investigate.detect_breakdowns import detection_params
 from agent.llm.untrusted import UNTRUSTED_NOTE, fence
-from store.actions import get_action
 from store.catalog import MetricDef
 from store.findings import Breakdown, action_id
+from store.gate.actions import get_action
 from tools.detect import detect_breakdowns, periods_for
 from tools.units import format_money, format_segment, format_value
 

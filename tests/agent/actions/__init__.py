@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tests of `agent.actions`, laid out like the package."""

@@ -37,13 +37,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from agent.actions.crash import ENV, POINTS
 from agent.actions.dispatch import Dispatcher
 from agent.actions.graph import ActionContext, ActionGraph, build_action_graph, resume_action
-from store.actions import decide, get_action
 from store.audit import verify_chain
 from store.db import make_engine, session_factory
+from store.gate.actions import decide, get_action
+from store.gate.outbox import outbox_for
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import AuditEvent
-from store.outbox import outbox_for
 from tests.agent.actions.test_graph import open_saver
 from tests.support.receiver import Fault, Receiver, RecordedRequest
 from tests.support.store_fixtures import BACKENDS, propose_fix, store_sessions

@@ -13,12 +13,13 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.actions.dispatch import Dispatcher, DispatchReport
-from store.actions import decide, get_action, payload_hash, propose_action
 from store.audit import events_for, verify_chain
+from store.gate.actions import decide, get_action, payload_hash, propose_action
+from store.gate.outbox import claim_due, finish, latest_outbox
+from store.gate.redrive import RedriveRefused, redrive
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow
-from store.outbox import RedriveRefused, claim_due, finish, latest_outbox, redrive
 from tests.support.receiver import Fault, Receiver
 from tests.support.store_fixtures import BACKENDS, store_sessions
 from tools.workflows import RetryPolicy, WorkflowTarget

@@ -23,8 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.actions.dispatch import Dispatcher
-from store.actions import decide
 from store.audit import verify_chain
+from store.gate.actions import decide
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow, AuditEvent, OutboxRow

@@ -27,10 +27,10 @@ from agent.actions.graph import (
     resume_action,
     waiting_for,
 )
-from store.actions import decide, revise_action
+from store.gate.actions import decide, revise_action
+from store.gate.outbox import outbox_for
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
-from store.outbox import outbox_for
 from tests.support.demo_workspace import copy_home
 from tests.support.receiver import Fault, Receiver
 from tests.support.store_fixtures import BACKENDS, propose_fix, store_sessions

@@ -15,12 +15,12 @@ from agent.actions.outcome_check import check_outcomes
 from agent.config import Settings
 from agent.context import RunContext
 from agent.workspace import Workspace
-from store.actions import decide, get_action, propose_action
 from store.audit import events_for, verify_chain
 from store.findings import Breakdown, Cause, Impact, Window
+from store.gate.actions import decide, get_action, propose_action
+from store.gate.outcomes import record_outcome, track_record
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
-from store.outcomes import record_outcome, track_record
 from store.warehouse import Warehouse
 from tests.support.receiver import Receiver
 from tests.support.store_fixtures import BACKENDS, store_sessions

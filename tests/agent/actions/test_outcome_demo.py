@@ -26,12 +26,12 @@ from agent.context import RunContext
 from agent.investigate.scan import run_scan
 from agent.workspace import Workspace
 from evals.demo import Incident, generate
-from store.actions import decide, get_action, list_actions
 from store.audit import events_for, verify_chain
+from store.gate.actions import decide, get_action, list_actions
+from store.gate.outcomes import track_record
 from store.journeys import list_journeys, save_journeys
 from store.journeys.file import load_journeys_file
 from store.models import OutcomeRow
-from store.outcomes import track_record
 from store.warehouse import Warehouse
 from tests.support.receiver import Receiver
 from tests.support.store_fixtures import BACKENDS, store_sessions

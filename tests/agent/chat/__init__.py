@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tests of `agent.chat`, laid out like the package."""

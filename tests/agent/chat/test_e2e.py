@@ -10,7 +10,7 @@ import pytest
 
 from agent.llm.openai_compat import OpenAICompatibleLLM
 from evals.demo import GroundTruth, Incident
-from store.actions import get_action
+from store.gate.actions import get_action
 from tests.support.chat import conversation
 from tests.support.demo_workspace import copy_home
 from tests.support.openai_server import OpenAIServer, chat_completion, tool_call

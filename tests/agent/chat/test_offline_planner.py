@@ -14,7 +14,7 @@ from agent.context import build_context
 from agent.llm.protocol import ChatReply, ScriptedLLM, ToolCall
 from agent.workspace import Workspace
 from evals.demo import GroundTruth
-from store.actions import get_action
+from store.gate.actions import get_action
 from store.models import DecisionRow
 from tests.support.chat import conversation
 from tests.support.demo_workspace import copy_home

@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tests of `agent.cli`, laid out like the package."""

@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tests of `agent.investigate`, laid out like the package."""

@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tests of `agent.llm`, laid out like the package."""

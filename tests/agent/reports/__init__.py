@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tests of `agent.reports`, laid out like the package."""

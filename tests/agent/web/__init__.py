@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tests of `agent.web`, laid out like the package."""

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Mount
 from agent.config import Settings
 from agent.context import RunContext
 from agent.web.auth import PERMISSIONS, Permission
-from store.actions import get_action
+from store.gate.actions import get_action
 from tests.support.web import ROLES, app_for, seeded_context, sign_in, tokens_for
 
 Access = Permission | None  # None: public

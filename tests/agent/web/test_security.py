@@ -13,7 +13,7 @@ from sqlalchemy import select
 from agent.config import Settings
 from agent.context import RunContext
 from agent.web import CSP
-from store.actions import get_action
+from store.gate.actions import get_action
 from store.models import DecisionRow
 from tests.support.web import (
     INJECTED,

@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tests of `store.insights`, laid out like the package."""

@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tests of `store.journeys`, laid out like the package."""

@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tests of `store.warehouse`, laid out like the package."""

@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tests of `tools.localize`, laid out like the package."""

@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tests of `tools.workflows`, laid out like the package."""

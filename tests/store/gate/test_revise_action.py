@@ -16,19 +16,19 @@ from typer.testing import CliRunner
 from agent.actions.dispatch import Dispatcher
 from agent.cli.app import app
 from agent.config import DEFAULT_CONFIG
-from store.actions import (
+from store.audit import events_for, verify_chain
+from store.db import migrate, session_factory
+from store.gate.actions import (
     RevisionRefused,
     decide,
     get_action,
     payload_hash,
     revise_action,
 )
-from store.audit import events_for, verify_chain
-from store.db import migrate, session_factory
+from store.gate.outbox import outbox_for
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow
-from store.outbox import outbox_for
 from tests.support.receiver import Receiver
 from tests.support.store_fixtures import BACKENDS, fresh_engine, propose_fix
 from tools.workflows import RetryPolicy, WorkflowTarget
@@ -139,7 +139,7 @@ def test_approved_payload_is_never_edited_but_a_blocked_one_gets_a_new_version(
     # Someone with database access changes the approved payload: the claim refuses it...
     with sessions.begin() as s:
         s.execute(update(ActionRow).values(payload={**PAYLOAD, "x": "evil"}))
-    from store.outbox import claim_due
+    from store.gate.outbox import claim_due
 
     with sessions.begin() as s:
         assert claim_due(s, now=NOW, lease=dt.timedelta(minutes=5)) == []

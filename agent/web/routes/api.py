@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from agent.web.auth import Principal, require
 from agent.web.decisions import new_confirmation, record_decision
-from agent.web.routes_misc import conversation
-from agent.web.routes_pages import set_session_cookie
+from agent.web.routes.misc import conversation
+from agent.web.routes.pages import set_session_cookie
 from agent.web.state import web_state
-from agent.web.views_actions import action_detail, summaries
-from agent.web.views_health import breakdown_view, overview
+from agent.web.views.actions import action_detail, summaries
+from agent.web.views.health import breakdown_view, overview
 from store.models import AuditEvent
 from store.states import ActionStatus
 from store.web_auth import authenticate

@@ -20,7 +20,7 @@ from agent.web.auth import (
 )
 from agent.web.render import render
 from agent.web.state import WebState, web_state
-from agent.web.views_health import breakdown_view, overview
+from agent.web.views.health import breakdown_view, overview
 from store.web_auth import authenticate
 
 router = APIRouter()

@@ -1,4 +1,4 @@
-"""The outbox of approved actions: claiming due deliveries, recording results, redrive.
+"""The outbox of approved actions: claiming due deliveries and recording their results.
 
 The gate writes an outbox row in the transaction of the approving decision. A dispatcher
 claims due rows (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: the store's write lock),
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from store.audit import append_event
 from store.db import lock_writes, pg_writer_lock
-from store.gate import approval_problem, governing_council
+from store.gate.rules import approval_problem
 from store.models import ActionRow, OutboxRow
 from store.states import ActionStatus, DeliveryStatus
 
@@ -31,21 +31,15 @@ __all__ = [
     "DISPATCHER",
     "AttemptRecord",
     "Claim",
-    "RedriveRefused",
     "claim_due",
     "finish",
     "latest_outbox",
     "outbox_for",
-    "redrive",
 ]
 
 DISPATCHER = "journeyops-dispatcher"
 # A row re-claimed after this many runs whose dispatcher never reported is dead-lettered.
 MAX_RUNS = 3
-
-
-class RedriveRefused(Exception):
-    """A redrive that is not allowed; the message says why."""
 
 
 class Claim(BaseModel):
@@ -187,7 +181,7 @@ def finish(
     )
     if not owned:
         return False
-    _set_action_status(
+    set_action_status(
         session,
         action_id=claim.action_id,
         status=ActionStatus.DISPATCHED if delivered else ActionStatus.DEAD_LETTERED,
@@ -210,38 +204,6 @@ def finish(
         now=now,
     )
     return True
-
-
-def redrive(
-    session: Session, *, action_id: str, user: str, reason: str, now: dt.datetime
-) -> OutboxRow:
-    """Re-queue a dead-lettered action for delivery, as a council member with a reason."""
-    lock_writes(session)
-    action = session.get(ActionRow, action_id, populate_existing=True)
-    if action is None:
-        raise RedriveRefused(f"no action {action_id!r}")
-    if action.status != ActionStatus.DEAD_LETTERED:
-        raise RedriveRefused(f"action {action_id} is {action.status}, not dead_lettered")
-    if not reason.strip():
-        raise RedriveRefused("a redrive needs a reason")
-    if user not in governing_council(session, action=action).deciders():
-        raise RedriveRefused(f"{user} has no decision right on journey {action.journey_id}")
-    row = latest_outbox(session, action_id=action_id)
-    if row is None or row.status != DeliveryStatus.DEAD:
-        raise RedriveRefused(f"action {action_id} has no dead-lettered delivery")
-    row.status, row.runs, row.next_attempt_at, row.updated_at = DeliveryStatus.PENDING, 0, now, now
-    row.claimed_by, row.lease_until = None, None
-    _set_action_status(session, action_id=action_id, status=ActionStatus.APPROVED, now=now)
-    session.flush()
-    append_event(
-        session,
-        actor=user,
-        kind="dispatch.redriven",
-        subject=action_id,
-        data={"reason": reason.strip(), "target": row.target, "last_error": row.last_error},
-        now=now,
-    )
-    return row
 
 
 def outbox_for(session: Session, *, action_id: str) -> list[OutboxRow]:
@@ -290,7 +252,7 @@ def _try_lock_writes(session: Session, *, postgres: bool) -> bool:
     return pg_writer_lock(session, wait=False)
 
 
-def _set_action_status(
+def set_action_status(
     session: Session, *, action_id: str, status: ActionStatus, now: dt.datetime
 ) -> None:
     action = session.get(ActionRow, action_id, populate_existing=True)

@@ -1,7 +1,7 @@
 """Breakdowns, proposed actions and council decisions: the governance store's public surface.
 
 Proposals are idempotent by id and carry the sha256 of the exact payload a workflow will
-receive; decisions (rules in `store.gate`) are append-only and bound to that hash. Every
+receive; decisions (rules in `store.gate.rules`) are append-only and bound to that hash. Every
 proposal, decision and expiry is also written to the hash-chained audit log in the same
 transaction.
 """
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from store.audit import append_event
 from store.db import lock_writes
 from store.findings import Breakdown
-from store.gate import (
+from store.gate.rules import (
     DecisionOutcome,
     DecisionRefused,
     approval_problem,

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from agent.context import RunContext
-from agent.web.charts import breakdown_chart, sparkline
+from agent.web.views.charts import breakdown_chart, sparkline
 from store.catalog import MetricDef
 from store.findings import Breakdown, Quote
 from store.journeys import list_journeys

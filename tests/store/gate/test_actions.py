@@ -14,7 +14,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.actions import (
+from store.audit import events_for, verify_chain
+from store.findings import Breakdown, Impact, Window
+from store.gate.actions import (
     DecisionOutcome,
     DecisionRefused,
     approval_problem,
@@ -27,12 +29,10 @@ from store.actions import (
     propose_action,
     save_breakdown,
 )
-from store.audit import events_for, verify_chain
-from store.findings import Breakdown, Impact, Window
+from store.gate.outbox import outbox_for
 from store.journeys import revoke_member, save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow, AuditEvent, BreakdownRow, DecisionRow
-from store.outbox import outbox_for
 from tests.support.store_fixtures import BACKENDS, store_sessions
 
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)

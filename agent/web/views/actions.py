@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.context import RunContext
-from store.actions import decisions_for, get_action, governing_council, list_actions
 from store.findings import Breakdown
+from store.gate.actions import decisions_for, get_action, governing_council, list_actions
+from store.gate.outbox import latest_outbox, outbox_for
 from store.models import ActionRow, BreakdownRow, DecisionRow, OutboxRow, OutcomeRow
-from store.outbox import latest_outbox, outbox_for
 from store.states import ActionStatus
 
 

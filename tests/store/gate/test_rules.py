@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.actions import (
+from store.gate.actions import (
     DecisionRefused,
     RevisionRefused,
     approval_problem,
@@ -25,10 +25,10 @@ from store.actions import (
     get_action,
     revise_action,
 )
+from store.gate.outbox import claim_due, latest_outbox
 from store.journeys import revoke_member, save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow
-from store.outbox import claim_due, latest_outbox
 from tests.support.store_fixtures import BACKENDS, propose_fix, store_sessions
 
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
@@ -165,7 +165,7 @@ def _apply(s: Session, action_id: str, verb: str, user: str) -> None:
 
 
 def _apply_expiry(s: Session, action_id: str) -> None:
-    from store.actions import expire_overdue
+    from store.gate.actions import expire_overdue
 
     assert action_id in expire_overdue(s, now=LATE)
 
@@ -205,8 +205,8 @@ def test_quorum_rule(sessions: sessionmaker[Session], case: str) -> None:
 
 def _counted(s: Session, action: ActionRow) -> int:
     """Return the approvals that count for the action's current version and payload."""
-    from store.actions import decisions_for
-    from store.gate import _approvers, governing_council
+    from store.gate.actions import decisions_for
+    from store.gate.rules import _approvers, governing_council
 
     rows = decisions_for(s, action_id=action.id)
     current = [d for d in rows if d.action_version == action.version]

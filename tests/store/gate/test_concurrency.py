@@ -23,8 +23,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.actions import DecisionOutcome, DecisionRefused, decide
 from store.audit import verify_chain
+from store.gate.actions import DecisionOutcome, DecisionRefused, decide
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow, AuditEvent, DecisionRow, OutboxRow

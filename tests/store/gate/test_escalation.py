@@ -15,15 +15,15 @@ from typer.testing import CliRunner
 
 from agent.cli.app import app
 from agent.config import DEFAULT_CONFIG, load_settings
-from store.actions import (
+from store.audit import events_for
+from store.db import migrate, session_factory
+from store.gate.actions import (
     DecisionRefused,
     decide,
     escalate_overdue,
     get_action,
     revise_action,
 )
-from store.audit import events_for
-from store.db import migrate, session_factory
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from tests.support.store_fixtures import BACKENDS, fresh_engine, propose_fix

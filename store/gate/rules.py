@@ -1,6 +1,6 @@
 """The approval gate's rules: who may decide, quorum, expiry, and the status transitions.
 
-Public through `store.actions`. Every check runs before anything is written, under the
+Public through `store.gate.actions`. Every check runs before anything is written, under the
 store's writer lock (and, on PostgreSQL, a row lock on the action), and the status only
 moves through a conditional UPDATE, so concurrent deciders neither both move an action nor
 miss each other's approvals. The one write before a refusal: deciding on an overdue action

@@ -11,7 +11,7 @@ from agent.web.auth import Principal, read_form, require
 from agent.web.decisions import new_confirmation, record_decision
 from agent.web.render import render
 from agent.web.state import web_state
-from agent.web.views_actions import action_detail, summaries
+from agent.web.views.actions import action_detail, summaries
 from store.states import ActionStatus
 
 router = APIRouter()

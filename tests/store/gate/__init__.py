@@ -1,0 +1,1 @@
+"""Tests of `store.gate`, laid out like the package."""
