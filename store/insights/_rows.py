@@ -9,17 +9,18 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
 from store.errors import InputError
 from store.insights.sanitize import sanitize_text
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_CORE = {"id", "ts", "journey", "stage", "source", "text", "score"}
 Meta = dict[str, str | int | float]
 
 
@@ -59,49 +60,77 @@ def read_records(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
                 yield reader.line_num, dict(rec)
 
 
+class InsightRow(BaseModel):
+    """One insight as a file gives it; every other key is a dimension (checked below)."""
+
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+
+    id: str = Field(min_length=1)
+    ts: datetime
+    journey: str = Field(pattern=_SLUG.pattern)
+    stage: str = Field(default="", pattern=r"^$|" + _SLUG.pattern)
+    source: str = ""
+    text: str = Field(min_length=1)
+    score: float | None = None
+
+    @field_validator("ts", mode="before")
+    @classmethod
+    def _iso_timestamp(cls, value: object) -> datetime:
+        return _parse_ts(str(value))
+
+    @field_validator("id", "journey", "stage", "source", "score", mode="before")
+    @classmethod
+    def _strip(cls, value: object, info: ValidationInfo) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None if info.field_name == "score" else ""
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _text_is_a_string(cls, value: object) -> object:
+        # The text is kept as given (its hash is stored); only blank text is refused.
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("empty")
+        return value
+
+
+_REASONS: dict[str, Callable[[str], str]] = {
+    "id": lambda raw: "missing",
+    "ts": lambda raw: f"not an ISO-8601 timestamp ({raw!r})",
+    "journey": lambda raw: f"not a slug ({raw!r})",
+    "stage": lambda raw: f"not a slug ({raw!r})",
+    "text": lambda raw: "empty",
+    "score": lambda raw: f"not a number ({raw!r})",
+}
+
+
 def validate_row(path: Path, lineno: int, rec: Mapping[str, object], max_chars: int) -> Row:
-    def err(fld: str, reason: str) -> InputError:
-        return InputError(str(path), lineno, fld, reason)
-
-    def text_of(key: str) -> str:
-        value = rec.get(key)
-        return "" if value is None else str(value).strip()
-
-    ident = text_of("id")
-    if not ident:
-        raise err("id", "missing")
+    """Validate one record into a row; raise InputError naming file, line and field."""
+    record = {str(k): v for k, v in rec.items() if k is not None}
     try:
-        ts = _parse_ts(text_of("ts"))
-    except ValueError as exc:
-        raise err("ts", f"not an ISO-8601 timestamp ({text_of('ts')!r})") from exc
-    journey = text_of("journey")
-    if not _SLUG.match(journey):
-        raise err("journey", f"not a slug ({journey!r})")
-    stage = text_of("stage")
-    if stage and not _SLUG.match(stage):
-        raise err("stage", f"not a slug ({stage!r})")
-    raw_text = rec.get("text")
-    if not isinstance(raw_text, str) or not raw_text.strip():
-        raise err("text", "empty")
-    clean, digest = sanitize_text(raw_text, max_chars=max_chars)
+        row = InsightRow.model_validate(record)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "record"
+        raw = "" if record.get(field) is None else str(record.get(field)).strip()
+        explain = _REASONS.get(field)
+        reason = explain(raw) if explain is not None else str(first["msg"])
+        raise InputError(str(path), lineno, field, reason) from None
+    clean, digest = sanitize_text(row.text, max_chars=max_chars)
     if not clean:
-        raise err("text", "empty after sanitizing")
+        raise InputError(str(path), lineno, "text", "empty after sanitizing")
     meta: Meta = {
-        "journey": journey,
-        "stage": stage,
-        "source": text_of("source"),
-        "ts": ts.isoformat(),
-        "ts_epoch": int(ts.timestamp()),
+        "journey": row.journey,
+        "stage": row.stage,
+        "source": row.source,
+        "ts": row.ts.isoformat(),
+        "ts_epoch": int(row.ts.timestamp()),
         "original_sha256": digest,
     }
-    score = text_of("score")
-    if score:
-        try:
-            meta["score"] = float(score)
-        except ValueError as exc:
-            raise err("score", f"not a number ({score!r})") from exc
-    for key, value in rec.items():
-        if key in _CORE or key is None or value is None or str(value).strip() == "":
+    if row.score is not None:
+        meta["score"] = row.score
+    for key, value in (row.model_extra or {}).items():
+        if value is None or str(value).strip() == "":
             continue
-        meta[str(key)] = sanitize_text(str(value), max_chars=200)[0]
-    return Row(ident, clean, meta)
+        meta[key] = sanitize_text(str(value), max_chars=200)[0]
+    return Row(row.id, clean, meta)
