@@ -131,7 +131,7 @@ def _checks(ctx: RunContext, conv: Conversation, case: AgentCase, turn: Turn) ->
 
 
 def _turn_results(conv: Conversation) -> list[object]:
-    return [o.result for o in turn_outcomes(conv.state()) if o.ok]
+    return [o.result.to_json() for o in turn_outcomes(conv.state()) if o.result is not None]
 
 
 def _decisions(ctx: RunContext) -> int:

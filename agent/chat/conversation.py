@@ -9,12 +9,13 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel
 
 from agent.chat.graph import build_chat_graph
-from agent.chat.narrate import narrate
+from agent.chat.narrate import describe_proposal
 from agent.chat.nodes import planner, tool_session
-from agent.chat.state import ChatState
-from agent.chat.tools.analysis import REGISTRY
+from agent.chat.state import ChatState, Offer
+from agent.chat.tools.actions import propose_action
+from agent.chat.tools.errors import ToolError
 from agent.context import RunContext
-from agent.llm.protocol import ChatMessage, ToolCall, Usage
+from agent.llm.protocol import ChatMessage, Usage
 
 
 class Turn(BaseModel):
@@ -70,14 +71,13 @@ class Conversation:
             ),
         )
 
-    def offered(self) -> list[dict[str, Any]]:
+    def offered(self) -> list[Offer]:
         """Return the fixes the last answer offered, numbered as shown."""
         return list(self.state().get("offered", []))
 
     def propose(self, n: int) -> str:
         """File offered fix `n` for council approval (the user's own command, not the model's)."""
-
-        offers = {int(o["n"]): o for o in self.offered()}
+        offers = {o["n"]: o for o in self.offered()}
         if n not in offers:
             return (
                 f"There is no fix {n} to propose; ask about a breakdown first."
@@ -86,21 +86,21 @@ class Conversation:
             )
         offer = offers[n]
         session = tool_session(self.ctx, self.state())
-        call = ToolCall(
-            id=f"user-propose-{n}",
-            name="propose_action",
-            arguments={"breakdown_id": offer["breakdown_id"], "playbook": offer["playbook"]},
-        )
-        outcome = REGISTRY.execute(session, call)
-        text = narrate([outcome])
-        update: dict[str, object] = {
-            "messages": [
+        proposed: list[str] = []
+        try:
+            filed = propose_action(offer["breakdown_id"], offer["playbook"], session=session)
+        except ToolError as exc:
+            text = f"I could not file fix {n}: {exc}"
+        else:
+            text = describe_proposal(filed)
+            proposed.append(filed.action_id)
+        update = ChatState(
+            messages=[
                 ChatMessage(role="user", content=f"/propose {n}").model_dump(mode="json"),
                 ChatMessage(role="assistant", content=text).model_dump(mode="json"),
-            ]
-        }
-        if outcome.ok and outcome.result is not None:
-            update["proposed"] = [str(outcome.result["action_id"])]
+            ],
+            proposed=proposed,
+        )
         self.graph.update_state(self.config, update, as_node="check_grounding")
         return text
 

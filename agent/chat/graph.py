@@ -13,8 +13,8 @@ from agent.chat.nodes import (
     begin_turn,
     call_model,
     check_grounding,
-    route_after_check,
-    route_after_model,
+    route_after_call_model,
+    route_after_check_grounding,
     run_tools,
     stop_budget,
 )
@@ -34,10 +34,10 @@ def build_chat_graph(
     graph.add_node("check_grounding", check_grounding)
     graph.add_edge(START, "begin_turn")
     graph.add_edge("begin_turn", "call_model")
-    graph.add_conditional_edges("call_model", route_after_model)
+    graph.add_conditional_edges("call_model", route_after_call_model)
     graph.add_edge("run_tools", "call_model")
     graph.add_edge("stop_budget", END)
-    graph.add_conditional_edges("check_grounding", route_after_check)
+    graph.add_conditional_edges("check_grounding", route_after_check_grounding)
     return graph.compile(name="chat", checkpointer=checkpointer)
 
 

@@ -13,10 +13,11 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 
 from agent.chat.narrate import narrate
-from agent.chat.offline_planner import OfflinePlanner, outcomes_from_messages
-from agent.chat.state import ChatState
-from agent.chat.tools.analysis import REGISTRY
-from agent.chat.tools.registry import ToolOutcome
+from agent.chat.offline_planner import OfflinePlanner
+from agent.chat.state import ChatState, Offer
+from agent.chat.tools.actions import Proposal
+from agent.chat.tools.breakdowns import Recommendations
+from agent.chat.tools.registry import REGISTRY, ToolOutcome
 from agent.chat.tools.session import ToolSession
 from agent.context import RunContext
 from agent.llm.grounding import Sources, check, sources_from
@@ -29,7 +30,7 @@ log = logging.getLogger("journeyops.chat")
 STEP_BUDGET = 6
 
 
-def begin_turn(state: ChatState) -> dict[str, object]:
+def begin_turn(state: ChatState) -> ChatState:
     """Mark where this turn's messages start and reset the per-turn counters."""
     return {
         "turn_start": len(state.get("messages", [])) - 1,
@@ -41,7 +42,7 @@ def begin_turn(state: ChatState) -> dict[str, object]:
     }
 
 
-def call_model(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, object]:
+def call_model(state: ChatState, runtime: Runtime[RunContext]) -> ChatState:
     """Ask the model (or the offline planner) for the next step."""
     llm = planner(runtime.context)
     history = [ChatMessage.model_validate(m) for m in state["messages"]]
@@ -52,7 +53,9 @@ def call_model(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, obje
     return {"messages": [msg.model_dump(mode="json")]}
 
 
-def route_after_model(state: ChatState) -> Literal["run_tools", "stop_budget", "check_grounding"]:
+def route_after_call_model(
+    state: ChatState,
+) -> Literal["run_tools", "stop_budget", "check_grounding"]:
     """Run the requested tools while the budget lasts; otherwise check the answer."""
     last = state["messages"][-1]
     if not last.get("tool_calls"):
@@ -60,9 +63,8 @@ def route_after_model(state: ChatState) -> Literal["run_tools", "stop_budget", "
     return "run_tools" if state.get("steps", 0) < STEP_BUDGET else "stop_budget"
 
 
-def run_tools(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, object]:
+def run_tools(state: ChatState, runtime: Runtime[RunContext]) -> ChatState:
     """Execute the tool calls of the last model message, one reply message per call."""
-
     session = tool_session(runtime.context, state)
     last = ChatMessage.model_validate(state["messages"][-1])
     replies: list[dict[str, Any]] = []
@@ -70,17 +72,16 @@ def run_tools(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, objec
     proposed: list[str] = []
     for call in last.tool_calls:
         runtime.context.status(f"→ {call.name}({_brief(call.arguments)})")
-        outcome = REGISTRY.execute(session, call)
+        outcome = REGISTRY.execute_call(session, call)
         replies.append(
             ChatMessage(
                 role="tool", tool_call_id=call.id, name=call.name, content=outcome.content()
             ).model_dump(mode="json")
         )
-        if outcome.ok and outcome.result is not None:
-            if call.name == "recommend_fixes":
-                offered = _offers(outcome.result)
-            if call.name == "propose_action":
-                proposed.append(str(outcome.result["action_id"]))
+        if isinstance(outcome.result, Recommendations):
+            offered = _offers(outcome.result)
+        if isinstance(outcome.result, Proposal):
+            proposed.append(outcome.result.action_id)
     return {
         "messages": replies,
         "steps": state.get("steps", 0) + 1,
@@ -91,7 +92,7 @@ def run_tools(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, objec
     }
 
 
-def check_grounding(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, object]:
+def check_grounding(state: ChatState, runtime: Runtime[RunContext]) -> ChatState:
     """Accept a grounded answer; ask once for a grounded one; then fall back to the template."""
     turn = _turn(state)
     answer = turn[-1].content
@@ -109,17 +110,17 @@ def check_grounding(state: ChatState, runtime: Runtime[RunContext]) -> dict[str,
         return {"messages": [retry.model_dump(mode="json")], "retried": True}
     event = f"grounding guard replaced the model's answer ({report.describe()})"
     log.warning(event)
-    fallback = narrate(outcomes_from_messages(turn))
+    fallback = narrate(REGISTRY.outcomes(turn))
     msg = ChatMessage(role="assistant", content=fallback).model_dump(mode="json")
     return {"answer": fallback, "grounded": False, "events": [event], "messages": [msg]}
 
 
-def route_after_check(state: ChatState) -> Literal["call_model", "__end__"]:
+def route_after_check_grounding(state: ChatState) -> Literal["call_model", "__end__"]:
     """Go back to the model only when the guard asked it to answer again."""
     return "__end__" if state.get("answer") else "call_model"
 
 
-def stop_budget(state: ChatState) -> dict[str, object]:
+def stop_budget(state: ChatState) -> ChatState:
     """Stop a turn that used its step budget: close open calls, answer with what is known."""
     last = ChatMessage.model_validate(state["messages"][-1])
     closing = [
@@ -131,7 +132,7 @@ def stop_budget(state: ChatState) -> dict[str, object]:
         ).model_dump(mode="json")
         for c in last.tool_calls
     ]
-    found = narrate([o for o in outcomes_from_messages(_turn(state)) if o.ok])
+    found = narrate([o for o in REGISTRY.outcomes(_turn(state)) if o.ok])
     answer = (
         f"I stopped after {state.get('steps', 0)} tool steps, the budget for one question. "
         f"What I found so far:\n\n{found}"
@@ -163,7 +164,7 @@ def tool_session(ctx: RunContext, state: ChatState) -> ToolSession:
 
 def turn_outcomes(state: ChatState) -> list[ToolOutcome]:
     """Return the tool outcomes of the current turn."""
-    return outcomes_from_messages(_turn(state))
+    return REGISTRY.outcomes(_turn(state))
 
 
 def _turn(state: ChatState) -> list[ChatMessage]:
@@ -176,15 +177,10 @@ def _sources(state: ChatState) -> Sources:
     return sources_from(results, [m.content for m in msgs if m.role == "user"])
 
 
-def _offers(result: dict[str, Any]) -> list[dict[str, Any]]:
+def _offers(result: Recommendations) -> list[Offer]:
     return [
-        {
-            "n": r["rank"],
-            "breakdown_id": result["breakdown_id"],
-            "playbook": r["playbook"],
-            "title": r["title"],
-        }
-        for r in result.get("recommendations", [])
+        Offer(n=r.rank, breakdown_id=result.breakdown_id, playbook=r.playbook, title=r.title)
+        for r in result.recommendations
     ]
 
 

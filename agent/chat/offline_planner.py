@@ -10,21 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import re
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel
 
 from agent.chat.narrate import narrate
 from agent.chat.parse_question import Question, parse_question
-from agent.chat.tools.registry import ToolOutcome
+from agent.chat.tools.breakdowns import Detection, Recommendations
+from agent.chat.tools.metrics import Catalog
+from agent.chat.tools.registry import REGISTRY, ToolOutcome
+from agent.chat.tools.tool import ToolResult
 from agent.llm.protocol import ChatMessage, ChatReply, LLMError, ToolCall, ToolSpec, Usage
 from prompts import render
 from store.states import ActionStatus
 
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R", bound=ToolResult)
 
 _ACTIONS = re.compile(r"\b(pending|waiting|awaiting|approvals?|actions?|proposals?)\b")
 _PROPOSE = re.compile(r"^\s*(?:please\s+)?(?:propose|file)\b")
@@ -47,8 +50,8 @@ class OfflinePlanner:
         self.usage.calls += 1
         start = max(i for i, m in enumerate(messages) if m.role == "user")
         question = messages[start].content
-        done = outcomes_from_messages(messages[start:])
-        catalog = _latest(outcomes_from_messages(messages), "catalog")
+        done = REGISTRY.outcomes(messages[start:])
+        catalog = _latest(REGISTRY.outcomes(messages), Catalog)
         if catalog is None:
             return self._call("catalog", {})
         if _HELP.match(question.lower()):
@@ -73,7 +76,7 @@ class OfflinePlanner:
         raise LLMError("the offline planner has no structured output; use the templates")
 
     def _investigate(self, q: Question, done: list[ToolOutcome]) -> ChatReply:
-        detected = _latest(done, "detect_breakdowns")
+        detected = _latest(done, Detection)
         if detected is None:
             args: dict[str, object] = {
                 k: v
@@ -83,10 +86,10 @@ class OfflinePlanner:
             if q.as_of is not None:
                 args["as_of"] = q.as_of.isoformat()
             return self._call("detect_breakdowns", args)
-        found = detected.get("breakdowns", [])
+        found = detected.breakdowns
         asked = {o.name for o in done}
         if found and "localize" not in asked:
-            bid = found[0]["breakdown_id"]
+            bid = found[0].breakdown_id
             return self._calls(
                 [
                     (name, {"breakdown_id": bid})
@@ -105,20 +108,20 @@ class OfflinePlanner:
     ) -> ChatReply:
         if "propose_action" in {o.name for o in done}:
             return ChatReply(content=narrate(done))
-        recs = _latest(outcomes_from_messages(messages), "recommend_fixes")
-        if recs is None or not recs.get("recommendations"):
+        recs = _latest(REGISTRY.outcomes(messages), Recommendations)
+        if recs is None or not recs.recommendations:
             return ChatReply(
                 content="Ask about a breakdown first: I only propose fixes recommended for a "
                 "breakdown with a localized cause or customer evidence."
             )
         m = re.search(r"\b(\d+)\b", lowered)
         n = int(m.group(1)) if m else 1
-        options = recs["recommendations"]
+        options = recs.recommendations
         if not 1 <= n <= len(options):
             return ChatReply(content=f"There is no fix {n}; choose 1 to {len(options)}.")
         return self._call(
             "propose_action",
-            {"breakdown_id": recs["breakdown_id"], "playbook": options[n - 1]["playbook"]},
+            {"breakdown_id": recs.breakdown_id, "playbook": options[n - 1].playbook},
         )
 
     def _call(self, name: str, args: dict[str, object]) -> ChatReply:
@@ -134,50 +137,14 @@ class OfflinePlanner:
         )
 
 
-def outcomes_from_messages(messages: Sequence[ChatMessage]) -> list[ToolOutcome]:
-    """Rebuild tool outcomes from the conversation (assistant calls + tool replies)."""
-    calls = {c.id: c for m in messages if m.role == "assistant" for c in m.tool_calls}
-    out: list[ToolOutcome] = []
-    for m in messages:
-        if m.role != "tool" or m.tool_call_id not in calls:
-            continue
-        call = calls[m.tool_call_id]
-        body = json.loads(m.content or "{}")
-        ok = not (isinstance(body, dict) and set(body) == {"error"})
-        out.append(
-            ToolOutcome(
-                call_id=call.id,
-                name=call.name,
-                arguments=call.arguments,
-                ok=ok,
-                result=body if ok else None,
-                error=None if ok else str(body["error"]),
-            )
-        )
-    return out
-
-
-def _latest(outcomes: Sequence[ToolOutcome], name: str) -> dict[str, Any] | None:
+def _latest(outcomes: Sequence[ToolOutcome], kind: type[R]) -> R | None:
     for o in reversed(outcomes):
-        if o.name == name and o.ok and o.result is not None:
+        if isinstance(o.result, kind):
             return o.result
     return None
 
 
-class _Catalog(BaseModel):
-    journeys: dict[str, list[str]] = {}
-    metrics: list[dict[str, object]] = []
-    data_to: dt.date | None = None
-
-    @property
-    def metric_names(self) -> list[str]:
-        return [str(m["name"]) for m in self.metrics]
-
-
-def _understand(
-    question: str, earlier: Sequence[ChatMessage], raw_catalog: dict[str, object]
-) -> Question | None:
-    cat = _Catalog.model_validate(raw_catalog)
+def _understand(question: str, earlier: Sequence[ChatMessage], cat: Catalog) -> Question | None:
     today = cat.data_to or dt.date.today()
 
     def parse(text: str) -> Question:
@@ -195,8 +162,7 @@ def _understand(
     return None
 
 
-def _help(raw_catalog: dict[str, object]) -> str:
-    cat = _Catalog.model_validate(raw_catalog)
+def _help(cat: Catalog) -> str:
     return render(
         "offline_help.md",
         journeys=", ".join(sorted(cat.journeys)),

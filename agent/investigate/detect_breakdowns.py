@@ -5,7 +5,7 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from agent.context import RunContext
-from agent.investigate.state import InvestigationState
+from agent.investigate.state import InvestigationState, InvestigationUpdate
 from store.catalog import MetricDef
 from store.findings import Breakdown, Impact, Window, breakdown_id
 from tools.detect import Detection, DetectionSettings, Periods, detect_segments, periods_for
@@ -24,7 +24,9 @@ def run_periods(ctx: RunContext, state: InvestigationState) -> Periods:
     return periods_for(state.as_of, detection_params(ctx))
 
 
-def detect_breakdowns(state: InvestigationState, runtime: Runtime[RunContext]) -> dict[str, object]:
+def detect_breakdowns(
+    state: InvestigationState, runtime: Runtime[RunContext]
+) -> InvestigationUpdate:
     """Test every series in scope and turn the flagged degradations into breakdowns."""
     ctx = runtime.context
     span = ctx.warehouse.date_range()

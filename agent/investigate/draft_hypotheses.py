@@ -6,14 +6,16 @@ from langgraph.runtime import Runtime
 
 from agent.context import RunContext
 from agent.investigate.llm_hypotheses import model_hypotheses
-from agent.investigate.state import InvestigationState
+from agent.investigate.state import InvestigationState, InvestigationUpdate
 from prompts import render
 from store.catalog import MetricDef
 from store.findings import Breakdown, Cause, Evidence, Hypothesis
 from tools.units import format_segment, format_value
 
 
-def draft_hypotheses(state: InvestigationState, runtime: Runtime[RunContext]) -> dict[str, object]:
+def draft_hypotheses(
+    state: InvestigationState, runtime: Runtime[RunContext]
+) -> InvestigationUpdate:
     """Attach hypotheses, one per localized cause (or one when none is).
 
     Offline they are templated; with a model configured the model writes them, held to

@@ -8,12 +8,12 @@ from langgraph.runtime import Runtime
 
 from agent.context import RunContext
 from agent.investigate.detect_breakdowns import run_periods
-from agent.investigate.state import InvestigationState
+from agent.investigate.state import InvestigationState, InvestigationUpdate
 from store.findings import Breakdown, Quote, Theme
 from tools.insights import evidence_for_breakdown, theme_surges
 
 
-def gather_evidence(state: InvestigationState, runtime: Runtime[RunContext]) -> dict[str, object]:
+def gather_evidence(state: InvestigationState, runtime: Runtime[RunContext]) -> InvestigationUpdate:
     """Attach quotes (matching the top cause's segment) and surging themes to breakdowns."""
     ctx = runtime.context
     if ctx.insights is None or ctx.insights.count() == 0:

@@ -20,7 +20,9 @@ from agent.investigate.recommend_fixes import recommend_fixes
 from agent.investigate.state import InvestigationState
 
 
-def route_after_detect(state: InvestigationState) -> Literal["localize_causes", "__end__"]:
+def route_after_detect_breakdowns(
+    state: InvestigationState,
+) -> Literal["localize_causes", "__end__"]:
     """Stop early when nothing broke: an empty scan is a valid, common answer."""
     return "localize_causes" if state.breakdowns else "__end__"
 
@@ -36,7 +38,7 @@ def build_investigation_graph(
     graph.add_node("draft_hypotheses", draft_hypotheses)
     graph.add_node("recommend_fixes", recommend_fixes)
     graph.add_edge(START, "detect_breakdowns")
-    graph.add_conditional_edges("detect_breakdowns", route_after_detect)
+    graph.add_conditional_edges("detect_breakdowns", route_after_detect_breakdowns)
     graph.add_edge("localize_causes", "gather_evidence")
     graph.add_edge("gather_evidence", "draft_hypotheses")
     graph.add_edge("draft_hypotheses", "recommend_fixes")

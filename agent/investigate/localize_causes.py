@@ -6,7 +6,7 @@ from langgraph.runtime import Runtime
 
 from agent.context import RunContext
 from agent.investigate.detect_breakdowns import run_periods
-from agent.investigate.state import InvestigationState
+from agent.investigate.state import InvestigationState, InvestigationUpdate
 from store.findings import Breakdown
 from tools.causes import analyse_causes
 
@@ -14,7 +14,7 @@ from tools.causes import analyse_causes
 _SPARSE_MEASURES = {"csat", "nps"}
 
 
-def localize_causes(state: InvestigationState, runtime: Runtime[RunContext]) -> dict[str, object]:
+def localize_causes(state: InvestigationState, runtime: Runtime[RunContext]) -> InvestigationUpdate:
     """Attach the localized causes to every breakdown."""
     ctx = runtime.context
     periods = run_periods(ctx, state)

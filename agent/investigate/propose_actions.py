@@ -10,10 +10,10 @@ from langgraph.runtime import Runtime
 
 from agent.actions.proposals import file_proposals
 from agent.context import RunContext
-from agent.investigate.state import InvestigationState
+from agent.investigate.state import InvestigationState, InvestigationUpdate
 
 
-def propose_actions(state: InvestigationState, runtime: Runtime[RunContext]) -> dict[str, object]:
+def propose_actions(state: InvestigationState, runtime: Runtime[RunContext]) -> InvestigationUpdate:
     """Record breakdowns and proposals in SQL; return which actions are new."""
     assert state.as_of is not None
     filed = file_proposals(runtime.context, state.breakdowns, as_of=state.as_of)

@@ -1,8 +1,13 @@
-"""Graph state: facts and references only (it is checkpointed), never frames or clients."""
+"""Graph state: facts and references only (it is checkpointed), never frames or clients.
+
+`InvestigationState` is what the graph holds; `InvestigationUpdate` is what a node
+returns: the same keys, each optional, so a misspelt key fails mypy.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypedDict
 
 from pydantic import BaseModel
 
@@ -21,3 +26,17 @@ class InvestigationState(BaseModel):
     proposed: list[str] = []
     existing: list[str] = []
     notices: list[str] = []
+
+
+class InvestigationUpdate(TypedDict, total=False):
+    """The keys of `InvestigationState` a node changes, with the same types."""
+
+    as_of: dt.date | None
+    journey: str | None
+    stage: str | None
+    metric: str | None
+    series_tested: int
+    breakdowns: list[Breakdown]
+    proposed: list[str]
+    existing: list[str]
+    notices: list[str]

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 
-from agent.chat.tools.registry import ToolError
+from agent.chat.tools.errors import ToolError
 from agent.context import RunContext
 from agent.investigate.scan import run_scan
 from store.catalog import MetricDef

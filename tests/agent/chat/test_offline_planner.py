@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from agent.chat.nodes import STEP_BUDGET
-from agent.chat.tools.analysis import REGISTRY
+from agent.chat.tools.registry import REGISTRY
 from agent.config import DEFAULT_CONFIG, load_settings
 from agent.context import build_context
 from agent.llm.protocol import ChatReply, ScriptedLLM, ToolCall

@@ -1,0 +1,1 @@
+"""Tests of the chat tools, their registry and what they may change."""
