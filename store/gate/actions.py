@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from store.audit import append_event
 from store.db import lock_writes
 from store.findings import Breakdown
+from store.gate.quorum import governing_council
 from store.gate.rules import (
     DecisionOutcome,
     DecisionRefused,
     approval_problem,
     decide,
     expire_overdue,
-    governing_council,
     payload_hash,
 )
 from store.journeys import escalation_council
