@@ -18,7 +18,9 @@ from store.states import ActionStatus
 
 
 @dataclass
-class ActionSummary:
+class ListedAction:
+    """One row of the inbox or the history, worded for the page."""
+
     row: ActionRow
     quorum: QuorumProgress
     delivery: str
@@ -27,6 +29,8 @@ class ActionSummary:
 
 @dataclass
 class ActionDetail:
+    """The action page: the gate's record of one action, with the payload pretty-printed."""
+
     row: ActionRow
     quorum: QuorumProgress
     payload_json: str
@@ -42,12 +46,12 @@ def payload_json(action: ActionRow) -> str:
     return json.dumps(action.payload, indent=2, sort_keys=True, ensure_ascii=False)
 
 
-def summaries(ctx: RunContext, *, status: ActionStatus | None = None) -> list[ActionSummary]:
+def summaries(ctx: RunContext, *, status: ActionStatus | None = None) -> list[ListedAction]:
     """Return actions (optionally of one status) with quorum, delivery and outcome."""
     with ctx.sessions() as session:
         listed = action_summaries(session, status=status)
     return [
-        ActionSummary(
+        ListedAction(
             s.action,
             s.progress,
             f"{s.delivery.status} ({s.delivery.runs} run(s))" if s.delivery is not None else "—",
