@@ -16,7 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
 
 from agent.chat.conversation import Conversation, Turn
 from agent.chat.nodes import turn_outcomes
@@ -30,7 +29,7 @@ from agent.workspace import Workspace
 from evals.agent_cases import AgentCase, cases_for
 from evals.demo import GroundTruth, generate
 from store.gate.actions import get_action
-from store.models import DecisionRow
+from store.gate.records import count_decisions
 
 
 class CaseResult(BaseModel):
@@ -136,7 +135,7 @@ def _turn_results(conv: Conversation) -> list[object]:
 
 def _decisions(ctx: RunContext) -> int:
     with ctx.sessions() as session:
-        return int(session.scalar(select(func.count()).select_from(DecisionRow)) or 0)
+        return count_decisions(session)
 
 
 def build_demo_workspace(root: Path, *, seed: int = 7, scale: float = 0.5) -> tuple[Path, Path]:

@@ -144,6 +144,14 @@ def events_for(session: Session, *, subject: str) -> list[AuditEvent]:
     return list(session.execute(query).scalars())
 
 
+def recent_events(session: Session, *, subject: str = "", limit: int = 200) -> list[AuditEvent]:
+    """Return the newest audit events, newest first (only those about `subject`, if given)."""
+    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+    if subject:
+        query = query.where(AuditEvent.subject == subject)
+    return list(session.execute(query).scalars())
+
+
 def count_events(session: Session) -> int:
     """Return how many audit events exist."""
     return int(session.execute(select(func.count()).select_from(AuditEvent)).scalar_one())

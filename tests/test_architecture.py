@@ -126,3 +126,65 @@ def test_tests_mirror_the_tree() -> None:
         ):
             misplaced.append(_rel(test))
     assert misplaced == []
+
+
+# SQL is built and run only in store/: these names build statements, these calls run them.
+_SQL_BUILDERS = frozenset({"select", "insert", "update", "delete", "func", "text"})
+_SESSION_CALLS = frozenset({"execute", "scalar", "scalars", "get"})
+
+
+def _receiver(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else ""
+
+
+def sql_built_outside_store(source: str) -> list[int]:
+    """Return the lines of `source` that build SQL or run it on a session."""
+    tree = ast.parse(source)
+    aliases = {
+        a.asname or a.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for a in node.names
+        if a.name.split(".")[0] == "sqlalchemy"
+    }
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sqlalchemy":
+            if any(a.name in _SQL_BUILDERS for a in node.names):
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Attribute) and node.attr in _SQL_BUILDERS:
+            if _receiver(node.value) in aliases:
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            called = node.func
+            if called.attr in _SESSION_CALLS and "session" in _receiver(called.value).lower():
+                lines.append(node.lineno)
+    return sorted(lines)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from sqlalchemy import select",
+        "from sqlalchemy.sql import func",
+        "import sqlalchemy as sa\nq = sa.text('SELECT 1')",
+        "def f(session):\n    return session.execute(q)",
+        "def f(self):\n    return self.session.get(Row, 1)",
+        "def f(db_session):\n    return db_session.scalar(q)",
+    ],
+)
+def test_the_sql_check_catches_every_way_of_building_or_running_sql(source: str) -> None:
+    assert sql_built_outside_store(source) != []
+
+
+def test_sql_is_built_and_run_only_in_store() -> None:
+    """Outside store/, modules pass a Session to store functions and never build SQL."""
+    found = [
+        f"{_rel(path)}:{line}"
+        for path in _modules()
+        if path.relative_to(ROOT).parts[0] != "store"
+        for line in sql_built_outside_store(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []

@@ -1,9 +1,11 @@
-"""The dispatcher: the only code path from an approved action to a workflow target.
+"""The dispatcher: orchestrates the only code path from an approved action to its target.
 
-It is not reachable by the LLM. Each pass claims due outbox rows (the approval and the
-payload hash are re-checked in SQL in the claiming transaction), sends exactly the
-approved payload through `tools.workflows.deliver` outside any transaction, and records
-every attempt and the result in the audit log.
+It owns no rule and no wire format, only the order of the steps. Each pass leases due
+outbox rows through `store.gate.outbox.claim_due` (the approval and the payload hash are
+re-checked in SQL in the leasing transaction), sends exactly the approved payload through
+`tools.workflows.deliver` outside any transaction, and records every attempt and the
+result through `store.gate.outbox.finish` (and so in the audit log). It is not reachable
+by the LLM.
 """
 
 from __future__ import annotations

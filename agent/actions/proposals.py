@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from agent.actions.graph import resume_after_commit
 from agent.context import RunContext
+from store.breakdowns import save_breakdown
 from store.findings import Breakdown, Recommendation, action_id
-from store.gate.actions import propose_action, save_breakdown
+from store.gate.actions import propose_action
 
 
 @dataclass

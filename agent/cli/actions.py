@@ -7,17 +7,19 @@ SQL first, then the thread.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from agent.actions.crash import crash_point
 from agent.cli.env import env
 from agent.context import RunContext
 from store.states import ActionStatus
+
+if TYPE_CHECKING:
+    from store.gate.quorum import QuorumProgress
 
 actions_app = typer.Typer(
     help="Proposed actions, council decisions and dead-letter redrive.", no_args_is_help=True
@@ -56,9 +58,9 @@ def actions_list(
     ] = None,
     journey: Annotated[str | None, typer.Option(help="Only actions of this journey.")] = None,
 ) -> None:
-    """List actions with their status and expected value."""
+    """List actions with their status, quorum progress and expected value."""
     # Imported when the command runs, for start-up time.
-    from store.gate.actions import list_actions
+    from store.gate.records import action_summaries
 
     run = env(ctx).context(with_insights=False)
     table = Table(title="Actions")
@@ -66,15 +68,18 @@ def actions_list(
     for col in ("journey", "playbook", "value / week"):
         table.add_column(col)
     table.add_column("status", no_wrap=True, min_width=13)
+    table.add_column("quorum", no_wrap=True)
     table.add_column("proposed by")
     with run.sessions() as session:
-        for a in list_actions(session, status=status, journey_id=journey):
+        for s in action_summaries(session, status=status, journey_id=journey):
+            a = s.action
             table.add_row(
                 a.id,
                 a.journey_id,
                 a.playbook,
                 f"{a.expected_value_per_week:,.0f}",
                 a.status,
+                f"{s.progress.approvals}/{s.progress.quorum}",
                 a.proposed_by,
             )
     console.print(table)
@@ -84,43 +89,52 @@ def actions_list(
 def actions_show(
     ctx: typer.Context, action_id: Annotated[str, typer.Argument(help="Action id.")]
 ) -> None:
-    """Show an action: its exact payload, every decision, its deliveries and outcome."""
+    """Show an action: its exact payload, quorum, every decision, its deliveries and outcome."""
     # Imported when the command runs, for start-up time.
-    from store.gate.actions import decisions_for, get_action
-    from store.gate.outbox import outbox_for
-    from store.models import OutcomeRow
+    from store.gate.records import action_record
 
     run = env(ctx).context(with_insights=False)
     with run.sessions() as session:
-        a = get_action(session, action_id=action_id)
-        if a is None:
-            err_console.print(f"error: no action {action_id!r}")
-            raise typer.Exit(2)
+        record = action_record(session, action_id=action_id)
+    if record is None:
+        err_console.print(f"error: no action {action_id!r}", highlight=False)
+        raise typer.Exit(2)
+    a, progress = record.action, record.progress
+    console.print(f"[bold]{a.id}[/bold] v{a.version} · {a.status} · {a.journey_id} · {a.playbook}")
+    console.print(Text(a.title))
+    console.print(f"workflow target: {a.workflow} · payload sha256 {a.payload_sha256[:16]}…")
+    console.print(Text(json.dumps(a.payload, indent=2, ensure_ascii=False)))
+    console.print(Text(_quorum_line(record.progress)))
+    for d in record.decisions:
+        console.print(Text(f"{d.decided_at:%Y-%m-%d %H:%M} {d.user_name} {d.decision}: {d.reason}"))
+    for o in record.deliveries:
+        code = f" · HTTP {o.status_code}" if o.status_code is not None else ""
+        error = f" · {o.last_error}" if o.last_error else ""
         console.print(
-            f"[bold]{a.id}[/bold] v{a.version} · {a.status} · {a.journey_id} · {a.playbook}"
+            Text(f"delivery to {o.target}: {o.status} after {o.runs} run(s){code}{error}")
         )
-        console.print(Text(a.title))
-        console.print(f"workflow target: {a.workflow} · payload sha256 {a.payload_sha256[:16]}…")
-        console.print(Text(json.dumps(a.payload, indent=2, ensure_ascii=False)))
-        for d in decisions_for(session, action_id=action_id):
-            console.print(
-                Text(f"{d.decided_at:%Y-%m-%d %H:%M} {d.user_name} {d.decision}: {d.reason}")
-            )
-        for o in outbox_for(session, action_id=action_id):
-            code = f" · HTTP {o.status_code}" if o.status_code is not None else ""
-            error = f" · {o.last_error}" if o.last_error else ""
-            console.print(
-                Text(f"delivery to {o.target}: {o.status} after {o.runs} run(s){code}{error}")
-            )
-        outcome = session.get(OutcomeRow, action_id)
-        if outcome is not None:
-            share = outcome.numbers.get("recovered_share")
-            console.print(
-                f"outcome {outcome.window_start}…{outcome.window_end}: {outcome.verdict} "
-                f"({outcome.metric}, recovered share {share})"
-            )
-        if a.status == ActionStatus.DEAD_LETTERED:
-            console.print(f"redrive with: journeyops actions redrive {a.id} --as USER --reason …")
+    outcome = record.outcome
+    if outcome is not None:
+        share = outcome.numbers.get("recovered_share")
+        console.print(
+            f"outcome {outcome.window_start}…{outcome.window_end}: {outcome.verdict} "
+            f"({outcome.metric}, recovered share {share})"
+        )
+    if a.status == ActionStatus.DEAD_LETTERED:
+        console.print(f"redrive with: journeyops actions redrive {a.id} --as USER --reason …")
+    if progress.nobody_can_decide:
+        console.print("nobody can decide: the journey has no council with decision rights")
+
+
+def _quorum_line(progress: QuorumProgress) -> str:
+    approvers = f" ({', '.join(progress.approvers)})" if progress.approvers else ""
+    line = (
+        f"quorum: {progress.approvals} of {progress.quorum} approvals{approvers} · "
+        f"deciders: {', '.join(progress.deciders) or 'none'}"
+    )
+    if progress.status == ActionStatus.PROPOSED:
+        line += f" · may still approve: {', '.join(progress.may_approve) or 'nobody'}"
+    return line
 
 
 def _decide(
@@ -131,17 +145,18 @@ def _decide(
     decision: Literal["approve", "reject"],
 ) -> None:
     # Imported when the command runs, for start-up time.
-    from store.gate.actions import DecisionRefused, decide_and_commit
+    from agent.actions.decisions import decide_then_resume
+    from store.gate.actions import DecisionRefused
 
     run = env(ctx).context(with_insights=False)
     try:
-        outcome = decide_and_commit(
-            run.sessions,
+        outcome = decide_then_resume(
+            run,
             action_id=action_id,
             user=user,
             decision=decision,
             reason=reason,
-            now=run.clock(),
+            warn=lambda m: err_console.print(m, highlight=False),
         )
     except DecisionRefused as exc:
         err_console.print(f"[bold red]refused:[/bold red] {exc}", highlight=False)
@@ -150,8 +165,6 @@ def _decide(
         f"{decision} by {user} recorded on {action_id}: action is now {outcome.status} "
         f"({outcome.approvals} of {outcome.quorum} approvals)"
     )
-    crash_point("after_decision")
-    resume_or_warn(run, [action_id])
 
 
 def resume_or_warn(run: RunContext, action_ids: list[str]) -> None:

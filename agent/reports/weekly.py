@@ -2,9 +2,9 @@
 
 The week is the seven days ending on `as_of` (default: today), by when things happened in
 the store: breakdowns recorded by scans (or whose window ended that week), decisions,
-deliveries and outcome checks. For
-the most valuable open proposal of a journey the report adds a one-page funding case;
-every number in it comes from the store or the playbook catalog, none is estimated here.
+deliveries and outcome checks (`store.gate.history` reads them). For the most valuable
+open proposal of a journey the report adds a one-page funding case; every number in it
+comes from the store or the playbook catalog, none is estimated here.
 """
 
 from __future__ import annotations
@@ -12,15 +12,16 @@ from __future__ import annotations
 import datetime as dt
 
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.context import RunContext
+from store.breakdowns import get_breakdown
 from store.findings import Breakdown
 from store.gate.actions import list_actions
+from store.gate.history import JourneyActivity, activity_between
 from store.gate.outcomes import track_record
 from store.journeys import list_journeys
-from store.models import ActionRow, BreakdownRow, DecisionRow, OutboxRow, OutcomeRow
+from store.models import ActionRow
 from store.states import ActionStatus
 from tools.units import format_money, format_segment
 
@@ -65,71 +66,45 @@ class JourneyWeek(BaseModel):
     funding: FundingCase | None = None
 
 
-def _in_week(ts: dt.datetime, start: dt.date, end: dt.date) -> bool:
-    return start <= ts.astimezone(dt.UTC).date() <= end
-
-
 def build_weekly(ctx: RunContext, *, as_of: dt.date | None = None) -> list[JourneyWeek]:
     """Return every journey's week ending on `as_of` (default: today, by the run clock)."""
     end = as_of or ctx.clock().date()
     start = end - dt.timedelta(days=6)
+    currency = ctx.settings.money.currency
     weeks = []
     with ctx.sessions() as session:
         record = track_record(session)
+        activity = activity_between(session, start=start, end=end)
+        waiting: dict[str, list[ActionRow]] = {}
+        for a in list_actions(session, status=ActionStatus.PROPOSED):
+            waiting.setdefault(a.journey_id, []).append(a)
         for j in list_journeys(session):
             week = JourneyWeek(journey=j.id, name=j.name, week_start=start, as_of=end)
-            _fill(session, ctx, week, record)
+            _fill(week, activity.get(j.id, JourneyActivity()))
+            open_actions = waiting.get(j.id, [])
+            week.next = [
+                f"{a.id}: {a.title} ({format_money(a.expected_value_per_week, currency)} / week)"
+                for a in open_actions[:5]
+            ]
+            if open_actions:
+                week.funding = funding_case(session, ctx, open_actions[0], record)
             weeks.append(week)
     return weeks
 
 
-def _fill(
-    session: Session, ctx: RunContext, week: JourneyWeek, record: dict[str, tuple[int, int]]
-) -> None:
-    start, end, cur = week.week_start, week.as_of, ctx.settings.money.currency
-    for b in session.execute(
-        select(BreakdownRow).where(BreakdownRow.journey == week.journey).order_by(BreakdownRow.id)
-    ).scalars():
-        # Recorded by a scan this week, or a window that ended this week (a review of past data).
-        if _in_week(b.created_at, start, end) or start <= b.window_end <= end:
-            week.broke.append(
-                f"{b.stage} · {b.metric}: {b.baseline:.4g} → {b.current:.4g} "
-                f"({b.severity}, {format_money(b.impact_per_week, b.currency)} / week at stake)"
-            )
-    rows = session.execute(
-        select(DecisionRow, ActionRow)
-        .join(ActionRow, ActionRow.id == DecisionRow.action_id)
-        .where(ActionRow.journey_id == week.journey)
-        .order_by(DecisionRow.id)
-    ).tuples()
-    for d, a in rows:
-        if _in_week(d.decided_at, start, end):
-            week.decided.append(f"{d.user_name} {d.decision}d {a.id} ({a.title}): {d.reason}")
-    deliveries = session.execute(
-        select(OutboxRow, ActionRow)
-        .join(ActionRow, ActionRow.id == OutboxRow.action_id)
-        .where(ActionRow.journey_id == week.journey)
-        .order_by(OutboxRow.id)
-    ).tuples()
-    for o, a in deliveries:
-        if o.status != "pending" and _in_week(o.updated_at, start, end):
-            week.dispatched.append(f"{a.id} ({a.title}) to {o.target}: {o.status}")
-    outcomes = session.execute(
-        select(OutcomeRow, ActionRow)
-        .join(ActionRow, ActionRow.id == OutcomeRow.action_id)
-        .where(ActionRow.journey_id == week.journey)
-    ).tuples()
-    for out, a in outcomes:
-        if _in_week(out.checked_at, start, end):
-            share = out.numbers.get("recovered_share")
-            week.recovered.append(f"{a.id} ({a.title}): {out.verdict}, recovered share {share}")
-    open_actions = list_actions(session, status=ActionStatus.PROPOSED, journey_id=week.journey)
-    week.next = [
-        f"{a.id}: {a.title} ({format_money(a.expected_value_per_week, cur)} / week)"
-        for a in open_actions[:5]
-    ]
-    if open_actions:
-        week.funding = funding_case(session, ctx, open_actions[0], record)
+def _fill(week: JourneyWeek, activity: JourneyActivity) -> None:
+    for b in activity.broke:
+        week.broke.append(
+            f"{b.stage} · {b.metric}: {b.baseline:.4g} → {b.current:.4g} "
+            f"({b.severity}, {format_money(b.impact_per_week, b.currency)} / week at stake)"
+        )
+    for d, a in activity.decided:
+        week.decided.append(f"{d.user_name} {d.decision}d {a.id} ({a.title}): {d.reason}")
+    for o, a in activity.dispatched:
+        week.dispatched.append(f"{a.id} ({a.title}) to {o.target}: {o.status}")
+    for out, a in activity.checked:
+        share = out.numbers.get("recovered_share")
+        week.recovered.append(f"{a.id} ({a.title}): {out.verdict}, recovered share {share}")
 
 
 def funding_case(
@@ -138,8 +113,9 @@ def funding_case(
     """Return the funding case for one proposed action."""
     playbook = ctx.settings.playbooks.get(action.playbook)
     cost = playbook.cost if playbook else 0.0
-    bd_row = session.get(BreakdownRow, action.breakdown_id) if action.breakdown_id else None
-    bd = Breakdown.model_validate(bd_row.payload) if bd_row else None
+    cited_by = action.breakdown_id
+    found = get_breakdown(session, breakdown_id=cited_by) if cited_by else None
+    bd = Breakdown.model_validate(found.payload) if found is not None else None
     value = action.expected_value_per_week
     expected = value * HORIZON_WEEKS
     by_id = {q.id: q for q in bd.quotes} if bd else {}

@@ -1,7 +1,8 @@
-"""Record a council decision from the app: confirmation first, then the SQL gate.
+"""Record a council decision from the app: a single-use confirmation first, then the gate.
 
-The same `store.gate.actions.decide` as the CLI does the deciding; the app only adds a fresh,
-single-use confirmation bound to the user, the action and the payload hash they reviewed.
+The app mints a fresh confirmation bound to the user, the action and the payload hash they
+reviewed, and consumes it before anything else; the decision itself goes through the same
+gate caller as the CLI (`agent.actions.decisions.decide_then_resume`).
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from agent.actions.graph import resume_after_commit
+from agent.actions.decisions import decide_then_resume
 from agent.context import RunContext
-from store.gate.actions import DecisionOutcome, DecisionRefused, decide_and_commit, get_action
+from store.gate.actions import DecisionOutcome, DecisionRefused, get_action
 from store.states import ActionStatus
 from store.web_auth import consume_confirmation, issue_confirmation
 
@@ -63,15 +64,13 @@ def record_decision(
     if problem is not None:
         return DecisionResult(None, problem, 409)
     try:
-        outcome = decide_and_commit(
-            ctx.sessions,
+        outcome = decide_then_resume(
+            ctx,
             action_id=action_id,
             user=user,
             decision="approve" if decision == "approve" else "reject",
             reason=reason,
-            now=ctx.clock(),
         )
     except DecisionRefused as exc:
         return DecisionResult(None, str(exc), 409)
-    resume_after_commit(ctx, [action_id])
     return DecisionResult(outcome)

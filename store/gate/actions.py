@@ -1,4 +1,4 @@
-"""Breakdowns, proposed actions and council decisions: the governance store's public surface.
+"""Proposed actions and council decisions: filing, revising, listing and escalating proposals.
 
 Proposals are idempotent by id and carry the sha256 of the exact payload a workflow will
 receive; decisions (rules in `store.gate.rules`) are append-only and bound to that hash. Every
@@ -17,18 +17,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.audit import append_event
 from store.db import lock_writes
-from store.findings import Breakdown
+from store.gate.quorum import governing_council
 from store.gate.rules import (
     DecisionOutcome,
     DecisionRefused,
     approval_problem,
     decide,
     expire_overdue,
-    governing_council,
     payload_hash,
 )
 from store.journeys import escalation_council
-from store.models import ActionRow, BreakdownRow, DecisionRow
+from store.models import ActionRow, DecisionRow
 from store.states import AWAITING_COUNCIL, ActionStatus, Decision
 
 __all__ = [
@@ -48,7 +47,6 @@ __all__ = [
     "payload_hash",
     "propose_action",
     "revise_action",
-    "save_breakdown",
 ]
 
 # Statuses in which a proposal may be edited: waiting for the council, or blocked because
@@ -58,36 +56,6 @@ _REVISABLE = AWAITING_COUNCIL
 
 class RevisionRefused(Exception):
     """An edit that is not allowed; the message says why."""
-
-
-def save_breakdown(
-    session: Session, *, breakdown: Breakdown, as_of: dt.date, now: dt.datetime | None = None
-) -> bool:
-    """Insert a breakdown unless its id exists; return whether it was new."""
-    lock_writes(session)
-    if session.get(BreakdownRow, breakdown.id) is not None:
-        return False
-    session.add(
-        BreakdownRow(
-            id=breakdown.id,
-            journey=breakdown.journey,
-            stage=breakdown.stage,
-            metric=breakdown.metric,
-            window_start=breakdown.window.start,
-            window_end=breakdown.window.end,
-            as_of=as_of,
-            baseline=breakdown.baseline,
-            current=breakdown.current,
-            p_value=breakdown.p_value,
-            severity=breakdown.severity,
-            impact_per_week=breakdown.impact.per_week,
-            currency=breakdown.impact.currency,
-            payload=json.loads(breakdown.model_dump_json()),
-            created_at=now or dt.datetime.now(dt.UTC),
-        )
-    )
-    session.flush()
-    return True
 
 
 def propose_action(

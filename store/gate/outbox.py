@@ -1,4 +1,7 @@
-"""The outbox of approved actions: claiming due deliveries and recording their results.
+"""The outbox of approved actions: leasing due deliveries and recording their results.
+
+The store's part of a delivery, and never the sending: `tools.workflows` sends, and
+`agent.actions.dispatch` runs each pass (lease here, send there, record here).
 
 The gate writes an outbox row in the transaction of the approving decision. A dispatcher
 claims due rows (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: the store's write lock),

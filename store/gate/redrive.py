@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from store.audit import append_event
 from store.db import lock_writes
 from store.gate.outbox import latest_outbox, set_action_status
-from store.gate.rules import governing_council
+from store.gate.quorum import governing_council
 from store.models import ActionRow, OutboxRow
 from store.states import ActionStatus, DeliveryStatus
 

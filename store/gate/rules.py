@@ -1,6 +1,7 @@
-"""The approval gate's rules: who may decide, quorum, expiry, and the status transitions.
+"""The approval gate's writes: a decision, expiry of overdue proposals, the re-check to send.
 
-Public through `store.gate.actions`. Every check runs before anything is written, under the
+Who may decide and which approvals count is `store.gate.quorum`'s one rule; this module
+applies it. Every check runs before anything is written, under the
 store's writer lock (and, on PostgreSQL, a row lock on the action), and the status only
 moves through a conditional UPDATE, so concurrent deciders neither both move an action nor
 miss each other's approvals. The one write before a refusal: deciding on an overdue action
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from store.audit import append_event
 from store.db import lock_writes
-from store.journeys import CouncilView, council_for
+from store.gate.quorum import progress_for
 from store.models import ActionRow, DecisionRow, OutboxRow
 from store.states import ActionStatus, Decision, DeliveryStatus
 
@@ -74,25 +75,17 @@ def decide(
             f"action {action_id} expired at {action.expires_at:%Y-%m-%d %H:%M} UTC; "
             "propose it again if it still matters"
         )
-    if action.status != ActionStatus.PROPOSED:
-        raise DecisionRefused(f"action {action_id} is {action.status}, not awaiting a decision")
+    progress = progress_for(session, action=action)
+    problem = progress.status_problem()
+    if problem is not None:
+        raise DecisionRefused(problem)
     if not reason.strip():
         raise DecisionRefused("a decision needs a reason")
-    council = governing_council(session, action=action)
-    _check_decider(council, action=action, user=user, decision=decision)
-    current = list(
-        session.execute(
-            select(DecisionRow)
-            .where(DecisionRow.action_id == action_id, DecisionRow.action_version == action.version)
-            .order_by(DecisionRow.id)
-        ).scalars()
-    )
-    if any(d.user_name == user for d in current):
-        raise DecisionRefused(f"{user} already decided on {action_id} v{action.version}")
-    approvers = _approvers(current, action=action, deciders=council.deciders())
-    if decision == "approve":
-        approvers.add(user)
-    quorum = council.quorum_for(action.playbook)
+    problem = progress.rights_problem(user, decision)
+    if problem is not None:
+        raise DecisionRefused(problem)
+    approvers = set(progress.approvers) | ({user} if decision == "approve" else set())
+    quorum = progress.quorum
     status = ActionStatus.REJECTED if decision == "reject" else ActionStatus.PROPOSED
     if decision == "approve" and len(approvers) >= quorum:
         status = ActionStatus.APPROVED
@@ -174,59 +167,13 @@ def approval_problem(
         return f"action {action.id} is at v{action.version}; v{version} was approved"
     if payload_hash(action.payload) != payload_sha256 or action.payload_sha256 != payload_sha256:
         return f"payload of {action.id} changed after approval; it needs a new approval"
-    rows = session.execute(
-        select(DecisionRow).where(
-            DecisionRow.action_id == action.id, DecisionRow.action_version == action.version
+    progress = progress_for(session, action=action)
+    if not progress.met:
+        return (
+            f"{action.id} has {progress.approvals} approvals bound to its payload; "
+            f"{progress.quorum} needed"
         )
-    ).scalars()
-    council = governing_council(session, action=action)
-    approvers = _approvers(list(rows), action=action, deciders=council.deciders())
-    quorum = council.quorum_for(action.playbook)
-    if len(approvers) < quorum:
-        return f"{action.id} has {len(approvers)} approvals bound to its payload; {quorum} needed"
     return None
-
-
-def governing_council(session: Session, *, action: ActionRow) -> CouncilView:
-    """Return the council that decides on an action: its journey's, or the escalated one."""
-    return council_for(session, journey_id=action.council_journey or action.journey_id)
-
-
-def authors(action: ActionRow) -> set[str]:
-    """Return who proposed the action or filed its current version: they cannot approve it."""
-    return {action.proposed_by} | ({action.revised_by} if action.revised_by else set())
-
-
-def _check_decider(
-    council: CouncilView, *, action: ActionRow, user: str, decision: Decision
-) -> None:
-    journey = council.journey_id
-    if council.source_journey is None:
-        raise DecisionRefused(
-            f"journey {journey} has no council (nor has any parent journey): nobody can "
-            "decide until a journeys file gives it one"
-        )
-    member = next((m for m in council.members if m.user == user), None)
-    if member is None:
-        raise DecisionRefused(f"{user} is not a member of the council of journey {journey}")
-    if member.revoked:
-        raise DecisionRefused(f"{user}'s membership of the council of {journey} was revoked")
-    if not member.can_decide:
-        raise DecisionRefused(f"{user} is a {member.role} and has no decision right on {journey}")
-    if decision == "approve" and user in authors(action):
-        raise DecisionRefused(f"{user} proposed {action.id} and cannot approve it")
-
-
-def _approvers(decisions: list[DecisionRow], *, action: ActionRow, deciders: set[str]) -> set[str]:
-    """Return the distinct active deciders whose approval binds to the current payload."""
-    return {
-        d.user_name
-        for d in decisions
-        if d.decision == "approve"
-        and d.payload_sha256 == action.payload_sha256
-        and d.user_name in deciders
-        and d.user_name not in authors(action)
-    }
 
 
 def _move(

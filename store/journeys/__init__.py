@@ -8,6 +8,7 @@ its actions until a journeys file declares a council.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from pydantic import BaseModel
 from sqlalchemy import delete, select
@@ -128,31 +129,49 @@ def council_for(session: Session, *, journey_id: str, default_quorum: int = 1) -
     Without any, return a memberless view with `default_quorum` (config
     `approval.default_quorum`) and `source_journey` None: nobody can decide.
     """
-    node: str | None = journey_id
-    seen: set[str] = set()
-    while node is not None and node not in seen:
-        seen.add(node)
-        council = session.get(Council, node)
-        if council is not None:
-            members = session.execute(
-                select(CouncilMember)
-                .where(CouncilMember.journey_id == node)
-                .order_by(CouncilMember.id)
-            ).scalars()
-            return CouncilView(
-                journey_id=journey_id,
-                source_journey=node,
-                quorum=council.quorum,
-                members=[
-                    MemberView(user=m.user_name, role=m.role, revoked=m.revoked_at is not None)
-                    for m in members
-                ],
-                high_risk_playbooks=list(council.high_risk_playbooks or []),
-                high_risk_quorum=council.high_risk_quorum,
+    return councils_for(session, journey_ids=[journey_id], default_quorum=default_quorum)[
+        journey_id
+    ]
+
+
+def councils_for(
+    session: Session, *, journey_ids: Iterable[str], default_quorum: int = 1
+) -> dict[str, CouncilView]:
+    """Return the council of each journey (as `council_for`), in three queries for any number.
+
+    Journeys and councils are configuration (a few hundred rows at most), so all of them
+    are read and each journey's ancestry is walked in memory.
+    """
+    rows = session.execute(select(Journey.id, Journey.parent_id)).tuples()
+    parents = {journey: parent for journey, parent in rows}
+    councils = {c.journey_id: c for c in session.execute(select(Council)).scalars()}
+    members: dict[str, list[MemberView]] = {}
+    query = select(CouncilMember).order_by(CouncilMember.id)
+    for m in session.execute(query).scalars():
+        view = MemberView(user=m.user_name, role=m.role, revoked=m.revoked_at is not None)
+        members.setdefault(m.journey_id, []).append(view)
+    found: dict[str, CouncilView] = {}
+    for journey_id in journey_ids:
+        node: str | None = journey_id
+        seen: set[str] = set()
+        while node is not None and node not in seen and node not in councils:
+            seen.add(node)
+            node = parents.get(node)
+        council = councils.get(node) if node is not None else None
+        if council is None:
+            found[journey_id] = CouncilView(
+                journey_id=journey_id, source_journey=None, quorum=default_quorum
             )
-        journey = session.get(Journey, node)
-        node = journey.parent_id if journey is not None else None
-    return CouncilView(journey_id=journey_id, source_journey=None, quorum=default_quorum)
+            continue
+        found[journey_id] = CouncilView(
+            journey_id=journey_id,
+            source_journey=council.journey_id,
+            quorum=council.quorum,
+            members=list(members.get(council.journey_id, [])),
+            high_risk_playbooks=list(council.high_risk_playbooks or []),
+            high_risk_quorum=council.high_risk_quorum,
+        )
+    return found
 
 
 def revoke_member(session: Session, *, journey_id: str, user: str, now: dt.datetime) -> bool:

@@ -13,7 +13,14 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.audit import GENESIS, append_event, chain_head, events_for, verify_chain
+from store.audit import (
+    GENESIS,
+    append_event,
+    chain_head,
+    events_for,
+    recent_events,
+    verify_chain,
+)
 from store.models import AuditEvent
 from tests.support.store_fixtures import BACKENDS, drop_append_only_guards, store_sessions
 
@@ -130,3 +137,12 @@ def test_concurrent_appends_keep_one_chain(sessions: sessionmaker[Session]) -> N
     with sessions() as s:
         result = verify_chain(s)
     assert result.ok and result.events == 25
+
+
+def test_recent_events_come_newest_first_and_only_about_the_subject_asked(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions() as s:
+        newest = [e.seq for e in recent_events(s, limit=3)]
+        about = [e.seq for e in recent_events(s, subject="act-0")]
+    assert newest == [5, 4, 3] and about == [4, 2]

@@ -1,4 +1,10 @@
-"""Workflow connectors: the only code that sends anything outward.
+"""Workflow connectors: the only code that sends anything outward, and all they do is send.
+
+Three parts carry an approved action to its target, one job each: `store.gate.outbox`
+leases due deliveries (re-checking the approval in SQL) and records their results;
+this package sends one approved payload to one allowlisted target and reports what
+happened, knowing nothing of approvals, leases or SQL; `agent.actions.dispatch`
+orchestrates a pass (lease, send, record).
 
 Delivery is at-least-once on the wire and effectively once at the receiver: every request
 carries `Idempotency-Key: <action_id>`, retries are bounded and happen only on timeouts,

@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from agent.web.auth import Principal, require
 from agent.web.decisions import new_confirmation, record_decision
@@ -20,11 +19,12 @@ from agent.web.routes.pages import set_session_cookie
 from agent.web.state import web_state
 from agent.web.views.actions import action_detail, summaries
 from agent.web.views.health import breakdown_view, overview
-from store.models import AuditEvent
+from store.audit import recent_events
 from store.states import ActionStatus
 from store.web_auth import authenticate
 
 router = APIRouter(prefix="/api")
+_AUDIT_LIMIT = 500
 Reader = Annotated[Principal, Depends(require("read"))]
 
 
@@ -187,11 +187,8 @@ def audit(
     request: Request, _me: Annotated[Principal, Depends(require("audit"))], subject: str = ""
 ) -> list[AuditOut]:
     """Return the newest audit events (optionally about one subject)."""
-    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(500)
-    if subject:
-        query = query.where(AuditEvent.subject == subject)
     with web_state(request).ctx.sessions() as session:
-        rows = list(session.execute(query).scalars())
+        rows = recent_events(session, subject=subject, limit=_AUDIT_LIMIT)
     return [
         AuditOut(seq=e.seq, ts=e.ts, actor=e.actor, kind=e.kind, subject=e.subject, data=e.data)
         for e in rows

@@ -6,15 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from agent.chat.conversation import Conversation
 from agent.web.auth import Principal, read_form, require
 from agent.web.render import render
 from agent.web.state import WebState, web_state
-from store.audit import verify_chain
-from store.models import AuditEvent
+from store.audit import recent_events, verify_chain
 from store.web_auth import list_users
 
 router = APIRouter()
@@ -27,11 +25,8 @@ def audit_page(
 ) -> Response:
     """The audit trail, newest first, with the result of verifying the hash chain."""
     ctx = web_state(request).ctx
-    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(_AUDIT_PAGE)
-    if subject:
-        query = query.where(AuditEvent.subject == subject)
     with ctx.sessions() as session:
-        events = list(session.execute(query).scalars())
+        events = recent_events(session, subject=subject, limit=_AUDIT_PAGE)
         check = verify_chain(session)
     return render(request, "audit.html", {"events": events, "check": check, "subject": subject})
 

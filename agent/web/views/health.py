@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 from markupsafe import Markup
-from sqlalchemy import func, select
 
 from agent.context import RunContext
 from agent.web.views.charts import breakdown_chart, sparkline
+from store.breakdowns import get_breakdown, latest_breakdowns
 from store.catalog import MetricDef
 from store.findings import Breakdown, Quote
 from store.journeys import list_journeys
@@ -71,14 +71,7 @@ def overview(ctx: RunContext) -> tuple[list[JourneyHealth], dt.date | None]:
         start = span[1] - dt.timedelta(days=_SPARK_DAYS - 1)
         frame = ctx.warehouse.daily_series(metrics=metrics, start=start, end=span[1])
     with ctx.sessions() as session:
-        newest = session.execute(select(func.max(BreakdownRow.as_of))).scalar_one_or_none()
-        open_rows = list(
-            session.execute(
-                select(BreakdownRow)
-                .where(BreakdownRow.as_of == newest)
-                .order_by(BreakdownRow.impact_per_week.desc())
-            ).scalars()
-        )
+        open_rows = latest_breakdowns(session)
         journeys = list_journeys(session)
     views: list[JourneyHealth] = []
     for j in journeys:
@@ -132,7 +125,7 @@ class BreakdownView:
 def breakdown_view(ctx: RunContext, *, breakdown_id: str) -> BreakdownView | None:
     """Return one breakdown with its chart, causes, cited quotes and ranked fixes."""
     with ctx.sessions() as session:
-        row = session.get(BreakdownRow, breakdown_id)
+        row = get_breakdown(session, breakdown_id=breakdown_id)
     if row is None:
         return None
     bd = Breakdown.model_validate(row.payload)

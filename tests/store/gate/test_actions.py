@@ -15,7 +15,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.audit import events_for, verify_chain
-from store.findings import Breakdown, Impact, Window
 from store.gate.actions import (
     DecisionOutcome,
     DecisionRefused,
@@ -27,12 +26,11 @@ from store.gate.actions import (
     list_actions,
     payload_hash,
     propose_action,
-    save_breakdown,
 )
 from store.gate.outbox import outbox_for
 from store.journeys import revoke_member, save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
-from store.models import ActionRow, AuditEvent, BreakdownRow, DecisionRow
+from store.models import ActionRow, AuditEvent, DecisionRow
 from tests.support.store_fixtures import BACKENDS, store_sessions
 
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
@@ -307,29 +305,6 @@ def test_proposing_twice_files_one_action_and_one_audit_event(
     assert _count(sessions, AuditEvent) == 1
     with sessions() as s:
         assert s.execute(select(func.count()).select_from(ActionRow)).scalar_one() == 1
-
-
-def test_breakdown_is_stored_once_with_its_full_payload(sessions: sessionmaker[Session]) -> None:
-    bd = Breakdown(
-        id="bd-1",
-        journey="checkout",
-        stage="payment",
-        metric="conversion",
-        window=Window(start=dt.date(2026, 3, 25), end=dt.date(2026, 3, 31)),
-        baseline=0.82,
-        current=0.71,
-        p_value=1e-9,
-        severity="high",
-        impact=Impact(currency="USD", per_week=48200.0),
-    )
-    with sessions.begin() as s:
-        assert save_breakdown(s, breakdown=bd, as_of=dt.date(2026, 3, 31), now=NOW)
-        assert not save_breakdown(s, breakdown=bd, as_of=dt.date(2026, 3, 31), now=NOW)
-    with sessions() as s:
-        row = s.get(BreakdownRow, "bd-1")
-        assert row is not None
-        assert Breakdown.model_validate(row.payload) == bd
-        assert (row.impact_per_week, row.window_end) == (48200.0, dt.date(2026, 3, 31))
 
 
 def test_only_the_decision_that_meets_quorum_queues_the_delivery(

@@ -26,6 +26,7 @@ from store.gate.actions import (
     revise_action,
 )
 from store.gate.outbox import claim_due, latest_outbox
+from store.gate.quorum import progress_for
 from store.journeys import revoke_member, save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow
@@ -205,10 +206,4 @@ def test_quorum_rule(sessions: sessionmaker[Session], case: str) -> None:
 
 def _counted(s: Session, action: ActionRow) -> int:
     """Return the approvals that count for the action's current version and payload."""
-    from store.gate.actions import decisions_for
-    from store.gate.rules import _approvers, governing_council
-
-    rows = decisions_for(s, action_id=action.id)
-    current = [d for d in rows if d.action_version == action.version]
-    deciders = governing_council(s, action=action).deciders()
-    return len(_approvers(current, action=action, deciders=deciders))
+    return progress_for(s, action=action).approvals

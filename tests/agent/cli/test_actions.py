@@ -1,0 +1,86 @@
+"""CLI: `actions list` and `actions show` show the gate's quorum progress; deciding goes
+through the gate's caller. Each test runs on a SQLite store and on a PostgreSQL one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from agent.cli.app import app
+from agent.config import DEFAULT_CONFIG
+from store.db import migrate, session_factory
+from store.journeys import save_journeys
+from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
+from tests.support.store_fixtures import BACKENDS, fresh_engine, propose_fix
+
+runner = CliRunner()
+Run = Callable[..., tuple[int, str]]
+NOW = dt.datetime.now(dt.UTC)
+
+
+@pytest.fixture(params=BACKENDS)
+def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Run]:
+    for engine in fresh_engine(request.param, tmp_path, os.environ.get("JOURNEYOPS_TEST_PG_URL")):
+        _seed(engine)
+        yield _cli(tmp_path, engine)
+
+
+def _seed(engine: Engine) -> None:
+    migrate(engine)
+    members = [MemberSpec(user=u, role="council_member") for u in ("li", "sam")]
+    with session_factory(engine).begin() as s:
+        save_journeys(
+            s, specs=[JourneySpec(id="checkout", council=CouncilSpec(quorum=2, members=members))]
+        )
+        propose_fix(s, "act-1", now=NOW)
+
+
+def _cli(tmp_path: Path, engine: Engine) -> Run:
+    config = tmp_path / "config.toml"
+    url = engine.url.render_as_string(hide_password=False)
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8").replace(
+        '[store]\n# Empty = the embedded SQLite file in the workspace (WAL mode).\nurl = ""',
+        f"[store]\nurl = {json.dumps(url)}",
+    )
+    config.write_text(text, encoding="utf-8")
+
+    def run(*args: str) -> tuple[int, str]:
+        result = runner.invoke(
+            app, ["--home", str(tmp_path / "home"), "--config", str(config), *args]
+        )
+        return result.exit_code, " ".join(result.output.split())
+
+    return run
+
+
+def test_show_and_list_follow_quorum_progress_as_the_gate_counts_it(cli: Run) -> None:
+    code, out = cli("actions", "show", "act-1")
+    assert code == 0
+    assert "quorum: 0 of 2 approvals · deciders: li, sam · may still approve: li, sam" in out
+    code, out = cli("actions", "approve", "act-1", "--as", "li", "--reason", "holds")
+    assert code == 0 and "action is now proposed (1 of 2 approvals)" in out
+    code, out = cli("actions", "show", "act-1")
+    assert "quorum: 1 of 2 approvals (li) · deciders: li, sam · may still approve: sam" in out
+    assert "li approve: holds" in out
+    code, out = cli("actions", "list")
+    assert code == 0 and "act-1" in out and "1/2" in out
+    code, out = cli("actions", "approve", "act-1", "--as", "li", "--reason", "again")
+    assert code == 1 and "refused: li already decided on act-1 v1" in out
+    code, out = cli("actions", "approve", "act-1", "--as", "sam", "--reason", "holds")
+    assert code == 0 and "action is now approved (2 of 2 approvals)" in out
+    code, out = cli("actions", "show", "act-1")
+    assert "quorum: 2 of 2 approvals (li, sam) · deciders: li, sam" in out
+    assert "may still approve" not in out
+
+
+def test_show_names_an_unknown_action_in_one_line(cli: Run) -> None:
+    code, out = cli("actions", "show", "act-404")
+    assert code == 2 and out == "error: no action 'act-404'"
