@@ -24,7 +24,8 @@ from agent.actions.graph import sync_threads
 from agent.actions.outcome_check import check_outcomes
 from agent.context import RunContext
 from agent.investigate.scan import run_scan
-from store.gate.actions import escalate_overdue, expire_overdue
+from store.gate.actions import escalate_overdue
+from store.gate.rules import expire_overdue
 from store.schedule_runs import claim_slot, finish_slot, slot_key
 from tools.workflows import DeliveryError, deliver
 

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from agent.actions.crash import crash_point
 from agent.actions.graph import resume_after_commit
 from agent.context import RunContext
-from store.gate.actions import DecisionOutcome, decide_and_commit
+from store.gate.actions import decide_and_commit
+from store.gate.rules import DecisionOutcome
 from store.states import Decision
 
 __all__ = ["decide_then_resume"]

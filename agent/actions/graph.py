@@ -130,7 +130,7 @@ def schedule_outcome_check(state: ActionState, runtime: Runtime[ActionContext]) 
     return {**_read(ctx, action_id), "outcome_check_after": due}
 
 
-def route_after_council(state: ActionState) -> Literal["await_council", "dispatch", "__end__"]:
+def route_after_await_council(state: ActionState) -> Literal["await_council", "dispatch", "__end__"]:
     """Wait again while undecided (quorum not met yet); dispatch once approved."""
     if state["status"] in AWAITING_COUNCIL:
         return "await_council"
@@ -161,7 +161,7 @@ def build_action_graph(
     graph.add_node("schedule_outcome_check", schedule_outcome_check)
     graph.add_edge(START, "record_proposal")
     graph.add_edge("record_proposal", "await_council")
-    graph.add_conditional_edges("await_council", route_after_council)
+    graph.add_conditional_edges("await_council", route_after_await_council)
     graph.add_conditional_edges("dispatch", route_after_dispatch)
     graph.add_edge("await_delivery", "dispatch")
     graph.add_edge("schedule_outcome_check", END)

@@ -146,7 +146,7 @@ def _decide(
 ) -> None:
     # Imported when the command runs, for start-up time.
     from agent.actions.decisions import decide_then_resume
-    from store.gate.actions import DecisionRefused
+    from store.gate.rules import DecisionRefused
 
     run = env(ctx).context(with_insights=False)
     try:

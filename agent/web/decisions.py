@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from agent.actions.decisions import decide_then_resume
 from agent.context import RunContext
-from store.gate.actions import DecisionOutcome, DecisionRefused, get_action
+from store.gate.actions import get_action
+from store.gate.rules import DecisionOutcome, DecisionRefused
 from store.states import ActionStatus
 from store.web_auth import consume_confirmation, issue_confirmation
 

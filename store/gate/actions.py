@@ -21,9 +21,7 @@ from store.gate.quorum import governing_council
 from store.gate.rules import (
     DecisionOutcome,
     DecisionRefused,
-    approval_problem,
     decide,
-    expire_overdue,
     payload_hash,
 )
 from store.journeys import escalation_council
@@ -31,20 +29,12 @@ from store.models import ActionRow, DecisionRow
 from store.states import AWAITING_COUNCIL, ActionStatus, Decision
 
 __all__ = [
-    "Decision",
-    "DecisionOutcome",
-    "DecisionRefused",
     "RevisionRefused",
-    "approval_problem",
-    "decide",
     "decide_and_commit",
     "decisions_for",
     "escalate_overdue",
-    "expire_overdue",
     "get_action",
-    "governing_council",
     "list_actions",
-    "payload_hash",
     "propose_action",
     "revise_action",
 ]

@@ -39,8 +39,9 @@ from agent.actions.dispatch import Dispatcher
 from agent.actions.graph import ActionContext, ActionGraph, build_action_graph, resume_action
 from store.audit import verify_chain
 from store.db import make_engine, session_factory
-from store.gate.actions import decide, get_action
+from store.gate.actions import get_action
 from store.gate.outbox import outbox_for
+from store.gate.rules import decide
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import AuditEvent

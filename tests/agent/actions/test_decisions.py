@@ -18,8 +18,9 @@ from agent.actions.graph import build_action_graph, thread_config, waiting_for
 from agent.checkpoints import open_checkpointer
 from agent.config import Settings
 from agent.context import RunContext
-from store.gate.actions import DecisionRefused, get_action
+from store.gate.actions import get_action
 from store.gate.records import count_decisions
+from store.gate.rules import DecisionRefused
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from tests.support.run_context import run_context

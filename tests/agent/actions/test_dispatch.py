@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent.actions.dispatch import Dispatcher, DispatchReport
 from store.audit import events_for, verify_chain
-from store.gate.actions import decide, get_action, payload_hash, propose_action
+from store.gate.actions import get_action, propose_action
 from store.gate.outbox import claim_due, finish, latest_outbox
 from store.gate.redrive import RedriveRefused, redrive
+from store.gate.rules import decide, payload_hash
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent.actions.dispatch import Dispatcher
 from store.audit import verify_chain
-from store.gate.actions import decide
+from store.gate.rules import decide
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow, AuditEvent, OutboxRow

@@ -27,8 +27,9 @@ from agent.actions.graph import (
     resume_action,
     waiting_for,
 )
-from store.gate.actions import decide, revise_action
+from store.gate.actions import revise_action
 from store.gate.outbox import outbox_for
+from store.gate.rules import decide
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from tests.support.demo_workspace import copy_home

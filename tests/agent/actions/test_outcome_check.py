@@ -17,8 +17,9 @@ from agent.context import RunContext
 from agent.workspace import Workspace
 from store.audit import events_for, verify_chain
 from store.findings import Breakdown, Cause, Impact, Window
-from store.gate.actions import decide, get_action, propose_action
+from store.gate.actions import get_action, propose_action
 from store.gate.outcomes import record_outcome, track_record
+from store.gate.rules import decide
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.warehouse import Warehouse

@@ -27,8 +27,9 @@ from agent.investigate.scan import run_scan
 from agent.workspace import Workspace
 from evals.demo import Incident, generate
 from store.audit import events_for, verify_chain
-from store.gate.actions import decide, get_action, list_actions
+from store.gate.actions import get_action, list_actions
 from store.gate.outcomes import track_record
+from store.gate.rules import decide
 from store.journeys import list_journeys, save_journeys
 from store.journeys.file import load_journeys_file
 from store.models import OutcomeRow

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from agent.cli.app import app
 from agent.config import DEFAULT_CONFIG
 from store.db import migrate, session_factory
-from store.gate.actions import decide, propose_action
+from store.gate.actions import propose_action
+from store.gate.rules import decide
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import AuditEvent

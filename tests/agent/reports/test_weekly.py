@@ -12,8 +12,8 @@ from agent.cli.app import app
 from agent.config import Settings
 from agent.reports.weekly import HORIZON_WEEKS, build_weekly
 from agent.reports.weekly_files import write_weekly
-from store.gate.actions import decide
 from store.gate.outcomes import record_outcome
+from store.gate.rules import decide
 from tests.support.receiver import Receiver
 from tests.support.web import INJECTED, NOW, USERS, seeded_context
 from tools.workflows import RetryPolicy, WorkflowTarget

@@ -24,7 +24,8 @@ from agent.context import RunContext, build_context
 from agent.investigate.scan import run_scan
 from agent.web import create_app
 from agent.workspace import Workspace
-from store.gate.actions import get_action, governing_council, list_actions
+from store.gate.actions import get_action, list_actions
+from store.gate.quorum import governing_council
 from store.web_auth import add_user, create_token
 from tests.support.demo_workspace import copy_home
 from tests.support.receiver import Receiver

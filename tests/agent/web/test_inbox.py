@@ -19,8 +19,9 @@ from agent.actions.graph import build_action_graph, thread_config, waiting_for
 from agent.checkpoints import open_checkpointer
 from agent.config import Settings
 from agent.context import RunContext
-from store.gate.actions import decide, get_action, revise_action
+from store.gate.actions import get_action, revise_action
 from store.gate.quorum import progress_for
+from store.gate.rules import decide
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import DecisionRow

@@ -15,19 +15,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.audit import events_for, verify_chain
-from store.gate.actions import (
+from store.gate.actions import decisions_for, get_action, list_actions, propose_action
+from store.gate.outbox import outbox_for
+from store.gate.rules import (
     DecisionOutcome,
     DecisionRefused,
     approval_problem,
     decide,
-    decisions_for,
     expire_overdue,
-    get_action,
-    list_actions,
     payload_hash,
-    propose_action,
 )
-from store.gate.outbox import outbox_for
 from store.journeys import revoke_member, save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow, AuditEvent, DecisionRow

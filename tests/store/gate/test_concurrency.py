@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.audit import verify_chain
-from store.gate.actions import DecisionOutcome, DecisionRefused, decide
+from store.gate.rules import DecisionOutcome, DecisionRefused, decide
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow, AuditEvent, DecisionRow, OutboxRow

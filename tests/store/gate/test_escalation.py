@@ -17,13 +17,8 @@ from agent.cli.app import app
 from agent.config import DEFAULT_CONFIG, load_settings
 from store.audit import events_for
 from store.db import migrate, session_factory
-from store.gate.actions import (
-    DecisionRefused,
-    decide,
-    escalate_overdue,
-    get_action,
-    revise_action,
-)
+from store.gate.actions import escalate_overdue, get_action, revise_action
+from store.gate.rules import DecisionRefused, decide
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from tests.support.store_fixtures import BACKENDS, fresh_engine, propose_fix

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.breakdowns import save_breakdown
 from store.findings import Window
-from store.gate.actions import decide
 from store.gate.history import activity_between
 from store.gate.outbox import claim_due
 from store.gate.outcomes import record_outcome
+from store.gate.rules import decide
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from tests.support.store_fixtures import BACKENDS, propose_fix, store_sessions

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.gate.actions import decide, escalate_overdue, get_action, revise_action
+from store.gate.actions import escalate_overdue, get_action, revise_action
 from store.gate.quorum import QuorumProgress, progress_for, quorum_progress
+from store.gate.rules import decide
 from store.journeys import revoke_member, save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import DecisionRow

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.gate.actions import decide
 from store.gate.outcomes import record_outcome
 from store.gate.records import action_record, action_summaries, count_decisions
+from store.gate.rules import decide
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.states import ActionStatus

@@ -18,14 +18,9 @@ from agent.cli.app import app
 from agent.config import DEFAULT_CONFIG
 from store.audit import events_for, verify_chain
 from store.db import migrate, session_factory
-from store.gate.actions import (
-    RevisionRefused,
-    decide,
-    get_action,
-    payload_hash,
-    revise_action,
-)
+from store.gate.actions import RevisionRefused, get_action, revise_action
 from store.gate.outbox import outbox_for
+from store.gate.rules import decide, payload_hash
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow

@@ -17,16 +17,10 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.gate.actions import (
-    DecisionRefused,
-    RevisionRefused,
-    approval_problem,
-    decide,
-    get_action,
-    revise_action,
-)
+from store.gate.actions import RevisionRefused, get_action, revise_action
 from store.gate.outbox import claim_due, latest_outbox
 from store.gate.quorum import progress_for
+from store.gate.rules import DecisionRefused, approval_problem, decide
 from store.journeys import revoke_member, save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow
@@ -166,7 +160,7 @@ def _apply(s: Session, action_id: str, verb: str, user: str) -> None:
 
 
 def _apply_expiry(s: Session, action_id: str) -> None:
-    from store.gate.actions import expire_overdue
+    from store.gate.rules import expire_overdue
 
     assert action_id in expire_overdue(s, now=LATE)
 
