@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 CauseKind = Literal["rate_change", "mix_shift", "tracking_gap"]
 Severity = Literal["low", "medium", "high"]
 Effort = Literal["S", "M", "L"]
+# How strongly the evidence supports an incident's cause (DESIGN.md, "Incidents").
+EvidenceVerdict = Literal["confirmed", "likely", "inconclusive"]
 
 
 class _Model(BaseModel):
@@ -100,8 +102,32 @@ class Breakdown(_Model):
     themes: list[Theme] = []
 
 
+class Incident(_Model):
+    """Breakdowns that share a cause: same journey and window, same segment or mix shift.
+
+    Proposals are filed per incident. A `tracking_gap` incident is a data-quality problem for
+    the data owner: `money_at_stake_per_week` is None (no lost revenue) and it never gets a
+    funding case.
+    """
+
+    id: str
+    kind: CauseKind
+    journey: str
+    stages: list[str]
+    metrics: list[str]
+    segment: dict[str, str]
+    window: Window
+    money_at_stake_per_week: float | None
+    currency: str
+    verdict: EvidenceVerdict
+    breakdown_ids: list[str] = []
+    days_affected: list[dt.date] = []
+    summary: str = ""
+
+
 class ScanResult(_Model):
     as_of: dt.date
+    incidents: list[Incident] = []
     breakdowns: list[Breakdown] = []
     notices: list[str] = []
 
@@ -110,6 +136,13 @@ def breakdown_id(journey: str, stage: str, metric: str, window: Window) -> str:
     """Return the stable id of a breakdown, so rescanning a window finds the same one."""
     key = f"{journey}|{stage}|{metric}|{window.start}|{window.end}"
     return "bd-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def incident_id(journey: str, kind: CauseKind, segment: dict[str, str], window: Window) -> str:
+    """Return the stable id of an incident, so rescanning a window finds the same one."""
+    seg = ",".join(f"{k}={v}" for k, v in sorted(segment.items()))
+    key = f"{journey}|{kind}|{seg}|{window.start}|{window.end}"
+    return "inc-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
 def action_id(breakdown: str, playbook: str, version: int = 1) -> str:
