@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -91,6 +91,12 @@ class WebSettings(_Section):
     secure_cookie: bool = False
 
 
+class CatalogSettings(_Section):
+    """More metric tables: TOML files of `[metrics.*]`, e.g. written by `metrics import dbt`."""
+
+    include: list[str] = []
+
+
 class Settings(_Section):
     """Everything journeyops reads from `config.toml`."""
 
@@ -102,6 +108,7 @@ class Settings(_Section):
     localization: LocalizationSettings = LocalizationSettings()
     llm: LLMSettings = LLMSettings()
     approval: ApprovalSettings = ApprovalSettings()
+    catalog: CatalogSettings = CatalogSettings()
     metrics: dict[str, MetricDef]
     playbooks: dict[str, Playbook]
     workflows: dict[str, WorkflowTarget] = {}
@@ -143,6 +150,7 @@ def load_settings(path: Path | None = None) -> Settings:
         raise ConfigError(f"{path}: config file not found") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    _include_metrics(path, raw)
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
@@ -151,6 +159,31 @@ def load_settings(path: Path | None = None) -> Settings:
             key = ".".join(str(p) for p in err["loc"]) or "(top level)"
             reasons.append(f"  {key}: {err['msg']}")
         raise ConfigError(f"{path}: invalid configuration\n" + "\n".join(reasons)) from exc
+
+
+def _include_metrics(path: Path, raw: dict[str, Any]) -> None:
+    """Merge the `[metrics.*]` tables of `[catalog] include` files into `raw`."""
+    catalog = raw.get("catalog")
+    includes = catalog.get("include", []) if isinstance(catalog, dict) else []
+    if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
+        raise ConfigError(f"{path}: catalog.include: expected a list of file names")
+    metrics = raw.setdefault("metrics", {})
+    if not isinstance(metrics, dict):
+        return
+    for name in includes:
+        extra = (path.parent / name).resolve()
+        try:
+            table = tomllib.loads(extra.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{path}: catalog.include: {extra} not found") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{extra}: not valid TOML: {exc}") from exc
+        if set(table) - {"metrics"} or not isinstance(table.get("metrics"), dict):
+            raise ConfigError(f"{extra}: an included catalog holds only [metrics.*] tables")
+        for metric, definition in table["metrics"].items():
+            if metric in metrics:
+                raise ConfigError(f"{extra}: metrics.{metric} is already defined in {path}")
+            metrics[metric] = definition
 
 
 def _default_path() -> Path:

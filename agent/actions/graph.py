@@ -130,7 +130,9 @@ def schedule_outcome_check(state: ActionState, runtime: Runtime[ActionContext]) 
     return {**_read(ctx, action_id), "outcome_check_after": due}
 
 
-def route_after_await_council(state: ActionState) -> Literal["await_council", "dispatch", "__end__"]:
+def route_after_await_council(
+    state: ActionState,
+) -> Literal["await_council", "dispatch", "__end__"]:
     """Wait again while undecided (quorum not met yet); dispatch once approved."""
     if state["status"] in AWAITING_COUNCIL:
         return "await_council"
