@@ -28,7 +28,9 @@ ts,journey,stage,customer_id,completed,channel,contacts,transfers,duration_s,val
 def _config_including(tmp_path: Path, imported: Path) -> Path:
     config = tmp_path / "config.toml"
     text = DEFAULT_CONFIG.read_text(encoding="utf-8")
-    config.write_text(f'[catalog]\ninclude = ["{imported.name}"]\n\n{text}', encoding="utf-8")
+    assert "\ninclude = []\n" in text
+    text = text.replace("\ninclude = []\n", f'\ninclude = ["{imported.name}"]\n', 1)
+    config.write_text(text, encoding="utf-8")
     return config
 
 
