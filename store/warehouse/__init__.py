@@ -149,6 +149,28 @@ class Warehouse:
                 dims=dims,
                 start=start,
                 end=end,
+            )[1]
+
+    def stage_and_segment_series(
+        self, *, metrics: Sequence[MetricDef], dims: Sequence[str], start: date, end: date
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Return `daily_series` and `segment_series` of every journey from one pass.
+
+        The stage totals are one more grouping set of the segment query, so a full scan
+        reads the window once. Without dimensions the segments frame is empty.
+        """
+        if not any(d in self.columns() for d in dims):
+            daily = self.daily_series(metrics=metrics, start=start, end=end)
+            return daily, pd.DataFrame()
+        with self._engine.connect() as conn:
+            return agg.segment_series(
+                conn,
+                agg.events_table(self.columns()),
+                metrics=metrics,
+                dims=dims,
+                start=start,
+                end=end,
+                totals=True,
             )
 
     def leaf_cells(
