@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,8 +39,19 @@ class RunContext:
 
 
 def warehouse_url(settings: Settings, workspace: Workspace) -> str:
-    """Return the configured warehouse URL, or the workspace's DuckDB file."""
-    return settings.warehouse.url or f"duckdb:///{workspace.warehouse_path}"
+    """Return JOURNEYOPS_WAREHOUSE_URL, else the configured URL, else the workspace's DuckDB."""
+    return (
+        os.environ.get("JOURNEYOPS_WAREHOUSE_URL")
+        or settings.warehouse.url
+        or f"duckdb:///{workspace.warehouse_path}"
+    )
+
+
+def open_warehouse(settings: Settings, workspace: Workspace) -> Warehouse:
+    """Open the warehouse; a Spark one keeps its Parquet files in `parquet_dir`."""
+    parquet = settings.warehouse.parquet_dir
+    location = Path(parquet) if parquet else workspace.root / "parquet"
+    return Warehouse.open(warehouse_url(settings, workspace), location=location)
 
 
 def store_url(settings: Settings, workspace: Workspace) -> str:
@@ -71,7 +83,7 @@ def build_context(
     return RunContext(
         settings=settings,
         workspace=workspace,
-        warehouse=Warehouse.open(warehouse_url(settings, workspace)),
+        warehouse=open_warehouse(settings, workspace),
         sessions=session_factory(engine),
         insights=open_insights(settings, workspace) if with_insights and has_insights else None,
     )
