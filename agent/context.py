@@ -60,12 +60,13 @@ def store_url(settings: Settings, workspace: Workspace) -> str:
 
 
 def open_insights(settings: Settings, workspace: Workspace) -> InsightStore:
-    """Open the insight store (embedded Chroma, or a Chroma server when configured)."""
+    """Open the insight store: a Chroma server (JOURNEYOPS_INSIGHTS_URL, else [insights] url),
+    or the embedded Chroma of the workspace."""
 
-    path: Path | None = None if settings.insights.url else workspace.chroma_dir
+    url = os.environ.get("JOURNEYOPS_INSIGHTS_URL") or settings.insights.url
     return InsightStore.open(
-        path=path,
-        url=settings.insights.url,
+        path=None if url else workspace.chroma_dir,
+        url=url,
         embedder=make_embedder(settings.insights.embedder),
         max_text_chars=settings.insights.max_text_chars,
     )
@@ -79,7 +80,10 @@ def build_context(
     engine = make_engine(store_url(settings, workspace))
     migrate(engine)
     # An embedded insight store that was never written needs no Chroma client (slow to start).
-    has_insights = bool(settings.insights.url) or workspace.chroma_dir.exists()
+    has_insights = (
+        bool(os.environ.get("JOURNEYOPS_INSIGHTS_URL") or settings.insights.url)
+        or workspace.chroma_dir.exists()
+    )
     return RunContext(
         settings=settings,
         workspace=workspace,

@@ -118,6 +118,10 @@ def bench(
 def insights(
     count: Annotated[int, typer.Option(help="Insights to generate, ingest and query.")] = 100_000,
     embedder: Annotated[str, typer.Option(help="minilm (the product's) or hashing.")] = "minilm",
+    server: Annotated[
+        bool, typer.Option("--server", help="Start a local `chroma run` and use it as the store.")
+    ] = False,
+    url: Annotated[str, typer.Option(help="Use the Chroma server at this URL.")] = "",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the figures as one JSON object.")
     ] = False,
@@ -129,6 +133,8 @@ def insights(
     report = run_insights_bench(
         count=count,
         embedder=embedder,
+        server=server,
+        url=url,
         progress=None if as_json else (lambda m: console.print(m, style="dim")),
     )
     if as_json:

@@ -10,17 +10,47 @@ import csv
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from store.errors import InputError
 from store.insights.sanitize import sanitize_text
 
+if TYPE_CHECKING:
+    from store.insights.embedding import Vectors
+
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_CORE = {"id", "ts", "journey", "stage", "source", "text", "score"}
+# jd and jsd are the store's derived day keys (store.insights._chroma): never taken from input.
+_CORE = {"id", "ts", "journey", "stage", "source", "text", "score", "jd", "jsd"}
 Meta = dict[str, str | int | float]
+
+
+@dataclass(frozen=True)
+class InsightIngestReport:
+    file: str
+    rows: int
+    added: int
+    skipped_existing: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class InsightRecord:
+    id: str
+    text: str
+    metadata: Meta
+    embedding: Vectors | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class InsightHit:
+    id: str
+    text: str
+    metadata: Meta
+    distance: float
 
 
 @dataclass(frozen=True)
