@@ -59,6 +59,10 @@ def detect_breakdowns(state: InvestigationState, runtime: Runtime[RunContext]) -
     flagged = [d for d in detections if d.flagged]
     if segments is not None:
         flagged += _segment_breakdowns(segments, detections, metrics, periods, family)
+    # Every worker tests every series (one FDR family, one pooled dispersion, as one scan
+    # would); each then keeps its shard's journeys for the per-breakdown work.
+    if state.shard is not None:
+        flagged = [d for d in flagged if state.shard.owns(d.journey)]
     measures = set(ctx.warehouse.measures())
     window = Window(start=periods.start, end=periods.end)
     found: list[Breakdown] = []

@@ -6,6 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel
 
+from agent.investigate.shard import Shard
 from store.findings import Breakdown
 
 
@@ -16,6 +17,7 @@ class InvestigationState(BaseModel):
     journey: str | None = None
     stage: str | None = None
     metric: str | None = None
+    shard: Shard | None = None
     series_tested: int = 0
     breakdowns: list[Breakdown] = []
     proposed: list[str] = []
