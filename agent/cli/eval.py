@@ -91,6 +91,9 @@ def scenarios(
 @eval_app.command("bench")
 def bench(
     events: Annotated[int, typer.Option(help="Events to generate and scan.")] = 10_000_000,
+    pandas: Annotated[
+        bool, typer.Option(help="Also time the same aggregation in pandas (minutes at 30M).")
+    ] = True,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the figures as one JSON object.")
     ] = False,
@@ -101,6 +104,7 @@ def bench(
 
     report = run_scale_bench(
         events=events,
+        pandas=pandas,
         status=(lambda _m: None) if as_json else (lambda m: console.print(m, style="dim")),
     )
     if as_json:

@@ -69,11 +69,13 @@ def test_spark_scan_finds_the_same_breakdowns_causes_and_numbers_as_duckdb(
     with Warehouse.open(f"duckdb:///{tmp_path / 'wh.duckdb'}") as duck:
         duck.ingest_events(events)
         expected = _scan(settings, duck, tmp_path / "duck")
+        funnels = duck.journeys()
     with Warehouse.open(spark_db, location=tmp_path / "parquet") as spark:
         report = spark.ingest_events(events)
         assert report.rows > 0 and not report.already_ingested
         assert spark.ingest_events(events).already_ingested
         got = _scan(settings, spark, tmp_path / "spark")
+        assert spark.journeys() == funnels, "stages in the same inferred funnel order"
         # A bad file is refused with its line and field and leaves Spark's table unchanged.
         bad = tmp_path / "bad.csv"
         bad.write_text(
