@@ -24,10 +24,19 @@ def localize_causes(state: InvestigationState, runtime: Runtime[RunContext]) -> 
     periods = run_periods(ctx, state)
     dims = [d for d in ctx.warehouse.dimensions() if d not in ctx.settings.warehouse.ignore_columns]
     probes = [m for m in ctx.warehouse.measures() if m not in _SPARSE_MEASURES]
+    counts = ctx.warehouse.stage_distinct_counts(
+        stages=[(bd.journey, bd.stage) for bd in state.breakdowns],
+        dims=dims,
+        start=periods.start,
+        end=periods.end,
+    )
 
     def one(bd: Breakdown) -> Breakdown:
         ctx.status(f"Localizing {bd.journey}/{bd.stage} {bd.metric} …")
-        return bd.model_copy(update={"causes": _causes(ctx, bd, periods, dims, probes)})
+        cardinality = counts[(bd.journey, bd.stage)]
+        return bd.model_copy(
+            update={"causes": _causes(ctx, bd, periods, dims, cardinality, probes)}
+        )
 
     # Each breakdown's warehouse query overlaps another's analysis (the drivers release the
     # GIL), and a remote warehouse answers two queries in about the time of one.
@@ -37,12 +46,14 @@ def localize_causes(state: InvestigationState, runtime: Runtime[RunContext]) -> 
 
 
 def _causes(
-    ctx: RunContext, bd: Breakdown, periods: Periods, dims_all: list[str], probes: list[str]
+    ctx: RunContext,
+    bd: Breakdown,
+    periods: Periods,
+    dims_all: list[str],
+    counts: dict[str, int],
+    probes: list[str],
 ) -> list[Cause]:
     settings = ctx.settings
-    counts = ctx.warehouse.distinct_counts(
-        journey=bd.journey, stage=bd.stage, dims=dims_all, start=periods.start, end=periods.end
-    )
     dims = [
         d for d in dims_all if 1 < counts.get(d, 0) <= settings.warehouse.max_dimension_cardinality
     ]

@@ -250,6 +250,25 @@ class Warehouse:
                 end=end,
             )
 
+    def stage_distinct_counts(
+        self,
+        *,
+        stages: Sequence[tuple[str, str]],
+        dims: Sequence[str],
+        start: date,
+        end: date,
+    ) -> dict[tuple[str, str], dict[str, int]]:
+        """Return `distinct_counts` for several (journey, stage) pairs from one query."""
+        with self._engine.connect() as conn:
+            return agg.stage_distinct_counts(
+                conn,
+                agg.events_table(self.columns()),
+                stages=stages,
+                dims=dims,
+                start=start,
+                end=end,
+            )
+
     @property
     def engine(self) -> Engine:
         """Return the SQLAlchemy engine (for benchmarks and maintenance)."""

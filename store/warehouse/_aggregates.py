@@ -199,6 +199,32 @@ def distinct_counts(
     return {d: int(v or 0) for d, v in zip(dims, row, strict=True)}
 
 
+def stage_distinct_counts(
+    conn: Connection,
+    t: TableClause,
+    *,
+    stages: Sequence[tuple[str, str]],
+    dims: Sequence[str],
+    start: date,
+    end: date,
+) -> dict[tuple[str, str], dict[str, int]]:
+    """Return `distinct_counts` of several (journey, stage) pairs in one query."""
+    if not dims or not stages:
+        return {pair: {} for pair in stages}
+    cols = [func.count(func.distinct(_dim(t, d).element)).label(d) for d in dims]
+    pairs = or_(*(and_(t.c.journey == j, t.c.stage == s) for j, s in sorted(set(stages))))
+    query = (
+        select(t.c.journey, t.c.stage, *cols)
+        .where(t.c.day >= start, t.c.day <= end, pairs)
+        .group_by(t.c.journey, t.c.stage)
+    )
+    found = {
+        (str(r[0]), str(r[1])): {d: int(v or 0) for d, v in zip(dims, r[2:], strict=True)}
+        for r in conn.execute(query).all()
+    }
+    return {pair: found.get(pair, dict.fromkeys(dims, 0)) for pair in stages}
+
+
 def segment_series(
     conn: Connection,
     t: TableClause,
