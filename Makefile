@@ -7,14 +7,16 @@ STAMP := $(VENV)/.journeyops-installed
 HOME_DIR ?= .journeyops
 DEMO_DATA := $(HOME_DIR)/demo-data
 
-.PHONY: install demo serve test lint bench clean
+.PHONY: install demo serve test test-spark spark-up spark-down lint bench clean
+SPARK_DIR ?= .spark
+SPARK_PORT ?= 10000
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,spark,spark-local]'
 	$(PY) -m store.insights.model_files install
 	touch $(STAMP)
 
@@ -40,6 +42,19 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -n 2
 
+## A local Spark Thrift server (Java 17 + the pyspark wheel) on 127.0.0.1:$(SPARK_PORT).
+spark-up: $(STAMP)
+	$(PY) -m store.warehouse.spark.server up --dir $(SPARK_DIR) --port $(SPARK_PORT)
+
+spark-down: $(STAMP)
+	$(PY) -m store.warehouse.spark.server down --dir $(SPARK_DIR)
+
+## The Spark tests against a server started for them (spark-up, the tests, spark-down).
+test-spark: $(STAMP)
+	$(MAKE) spark-up
+	JOURNEYOPS_TEST_SPARK_URL=spark://127.0.0.1:$(SPARK_PORT)/default $(BIN)/pytest -m spark -p no:cacheprovider; \
+		status=$$?; $(MAKE) spark-down; exit $$status
+
 lint: $(STAMP)
 	$(BIN)/ruff check agent tools prompts store evals tests
 	$(BIN)/ruff format --check agent tools prompts store evals tests
@@ -54,4 +69,4 @@ bench: $(STAMP)
 	$(BIN)/journeyops eval insights --count 100000
 
 clean:
-	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(HOME_DIR) $(SPARK_DIR) .pytest_cache .mypy_cache .ruff_cache

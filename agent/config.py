@@ -33,6 +33,7 @@ class MoneySettings(_Section):
 
 class WarehouseSettings(_Section):
     url: str = ""
+    parquet_dir: str = ""
     ignore_columns: list[str] = []
     max_dimension_cardinality: int = Field(default=200, ge=2)
 

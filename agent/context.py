@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,8 +39,19 @@ class RunContext:
 
 
 def warehouse_url(settings: Settings, workspace: Workspace) -> str:
-    """Return the configured warehouse URL, or the workspace's DuckDB file."""
-    return settings.warehouse.url or f"duckdb:///{workspace.warehouse_path}"
+    """Return JOURNEYOPS_WAREHOUSE_URL, else the configured URL, else the workspace's DuckDB."""
+    return (
+        os.environ.get("JOURNEYOPS_WAREHOUSE_URL")
+        or settings.warehouse.url
+        or f"duckdb:///{workspace.warehouse_path}"
+    )
+
+
+def open_warehouse(settings: Settings, workspace: Workspace) -> Warehouse:
+    """Open the warehouse; a Spark one keeps its Parquet files in `parquet_dir`."""
+    parquet = settings.warehouse.parquet_dir
+    location = Path(parquet) if parquet else workspace.root / "parquet"
+    return Warehouse.open(warehouse_url(settings, workspace), location=location)
 
 
 def store_url(settings: Settings, workspace: Workspace) -> str:
@@ -48,12 +60,13 @@ def store_url(settings: Settings, workspace: Workspace) -> str:
 
 
 def open_insights(settings: Settings, workspace: Workspace) -> InsightStore:
-    """Open the insight store (embedded Chroma, or a Chroma server when configured)."""
+    """Open the insight store: a Chroma server (JOURNEYOPS_INSIGHTS_URL, else [insights] url),
+    or the embedded Chroma of the workspace."""
 
-    path: Path | None = None if settings.insights.url else workspace.chroma_dir
+    url = os.environ.get("JOURNEYOPS_INSIGHTS_URL") or settings.insights.url
     return InsightStore.open(
-        path=path,
-        url=settings.insights.url,
+        path=None if url else workspace.chroma_dir,
+        url=url,
         embedder=make_embedder(settings.insights.embedder),
         max_text_chars=settings.insights.max_text_chars,
     )
@@ -67,11 +80,14 @@ def build_context(
     engine = make_engine(store_url(settings, workspace))
     migrate(engine)
     # An embedded insight store that was never written needs no Chroma client (slow to start).
-    has_insights = bool(settings.insights.url) or workspace.chroma_dir.exists()
+    has_insights = (
+        bool(os.environ.get("JOURNEYOPS_INSIGHTS_URL") or settings.insights.url)
+        or workspace.chroma_dir.exists()
+    )
     return RunContext(
         settings=settings,
         workspace=workspace,
-        warehouse=Warehouse.open(warehouse_url(settings, workspace)),
+        warehouse=open_warehouse(settings, workspace),
         sessions=session_factory(engine),
         insights=open_insights(settings, workspace) if with_insights and has_insights else None,
     )

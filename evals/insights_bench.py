@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
@@ -32,11 +34,8 @@ from evals.demo._events import VALUES
 from evals.demo._journeys import JOURNEYS
 from evals.demo._text import BACKGROUND, SURGE, hard_negatives
 from evals.demo._text import insights as make_insights
-from store.insights import InsightHit, InsightStore
-from store.insights.embedding import make_embedder
-
-# The baseline must tokenise and score exactly as the hybrid's keyword leg does.
-from tools.insights import evidence_for_breakdown, evidence_query, keyword_scores
+from store.insights.server import start as start_chroma
+from store.insights.server import stop as stop_chroma
 
 END = dt.date(2026, 3, 31)
 DAYS = 90
@@ -63,7 +62,10 @@ class InsightsBenchReport(BaseModel):
     evidence_ms: float = 0.0
     per_incident: dict[str, tuple[float, float]] = {}
     ingest_s: float = 0.0
-    index_load_s: float = 0.0
+    reopen_first_query_ms: float = 0.0
+    peak_rss_mb: float = 0.0
+    server_peak_rss_mb: float = 0.0
+    store: str = ""
 
 
 def _expected(scale: float) -> float:
@@ -108,7 +110,7 @@ def _pct(values: Sequence[float], q: float) -> float:
     return round(float(np.percentile(np.asarray(values), q)), 2) if values else 0.0
 
 
-def _queries() -> list[dict[str, Any]]:
+def queries() -> list[dict[str, Any]]:
     """Filtered searches: journey + stage + 7-day window + one dimension, and a query text."""
     rng = np.random.default_rng(SEED)
     texts = [t for ts in BACKGROUND.values() for t in ts] + [
@@ -135,143 +137,86 @@ def _queries() -> list[dict[str, Any]]:
     return out
 
 
-def _timed(
-    search: Callable[..., list[InsightHit]], queries: Sequence[dict[str, Any]]
-) -> tuple[list[float], list[list[float]]]:
-    """Time each search end to end (query embedding included); keep the distances found."""
-    ms: list[float] = []
-    found: list[list[float]] = []
-    for q in queries:
-        t0 = time.perf_counter()
-        hits = search(**q)
-        ms.append((time.perf_counter() - t0) * 1000)
-        found.append([h.distance for h in hits])
-    return ms, found
-
-
-def _embed_ms(store: InsightStore, queries: Sequence[dict[str, Any]]) -> list[float]:
-    out: list[float] = []
-    for q in queries:
-        t0 = time.perf_counter()
-        store.embedder.embed([q["query"]])
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
-
-
-def _agreement(fast: Sequence[list[float]], chroma: Sequence[list[float]]) -> float:
-    """Share of queries whose ranked top-10 distances match Chroma's (ids may differ on ties)."""
-    same = [
-        len(a) == len(b) and bool(np.allclose(a, b, atol=1e-4))
-        for a, b in zip(fast, chroma, strict=True)
-    ]
-    return round(float(np.mean(same)), 3) if same else 0.0
-
-
-def _recall(found: Sequence[str], planted: set[str]) -> float:
-    return len(set(found[:10]) & planted) / min(10, len(planted))
-
-
-def _keyword_top10(store: InsightStore, inc: Incident, label: str, unit: str) -> list[str]:
-    """Rank the same window candidates by BM25 of the hybrid's query words alone."""
-    found = store.fetch(journey=inc.journey, stage=inc.stage, start=inc.start, end=inc.end)
-    if not found:
-        return []
-    query = evidence_query(metric_label=label, stage=inc.stage, unit=unit, segment=inc.segment)
-    scores = keyword_scores(found, query)
-    order = np.argsort(-scores, kind="stable")[:10]
-    return [found[i].id for i in order]
-
-
 def run_insights_bench(
     *,
     count: int,
     workdir: Path | None = None,
     embedder: str = "minilm",
+    url: str = "",
+    server: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> InsightsBenchReport:
-    """Generate `count` demo insights, ingest them, then time search and score recall@10."""
+    """Generate `count` demo insights, ingest them, then time search and score recall@10.
+
+    Ingest and queries run in a child process, so `peak_rss_mb` is the journeyops process
+    alone (the generator's rows are not in it). With `server` a `chroma run` is started in
+    the work folder (or `url` names a running one); otherwise the store is embedded.
+    """
     say = progress or (lambda _m: None)
     if embedder not in ("minilm", "hashing"):
         raise ValueError(f"unknown embedder {embedder!r}")
-    kind: Literal["minilm", "hashing"] = "minilm" if embedder == "minilm" else "hashing"
+    load_settings()  # read first: a bad config fails before the long ingest
     incidents = default_incidents(END)
-    metrics = load_settings().metrics  # read first: a bad config fails before the long ingest
     with tempfile.TemporaryDirectory(prefix="journeyops-insights-") as tmp:
         root = workdir or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
         say(f"Generating {count:,} insights …")
         rows = _rows(count, incidents)
         planted = {
-            inc.id: {str(r["id"]) for r in rows if r["_incident"] == inc.id} for inc in incidents
+            inc.id: sorted(str(r["id"]) for r in rows if r["_incident"] == inc.id)
+            for inc in incidents
         }
-        data = root / "insights.jsonl"
-        _write(rows, data)
-        store = InsightStore.open(path=root / "chroma", embedder=make_embedder(kind))
-        say("Ingesting …")
-        report = store.ingest(data)
-        say("Reopening the store and loading its search index …")
-        t0 = time.perf_counter()
-        store = InsightStore.open(path=root / "chroma", embedder=store.embedder)
-        store.index()
-        load_s = time.perf_counter() - t0
-        queries = _queries()
-        say(f"Timing {QUERIES} filtered searches (in-process index, then Chroma's where) …")
-        total, fast_found = _timed(store.search, queries)
-        chroma, chroma_found = _timed(store.search_chroma, queries)
-        embed = _embed_ms(store, queries)
-        say("Scoring planted-evidence recall …")
-        per: dict[str, tuple[float, float]] = {}
-        evidence_ms: list[float] = []
-        for inc in incidents:
-            ids = planted[inc.id]
-            if inc.kind != "rate_change" or not ids:
-                continue
-            m = metrics[inc.metric]
-            t0 = time.perf_counter()
-            hits = evidence_for_breakdown(
-                store,
-                journey=inc.journey,
-                stage=inc.stage,
-                metric_label=m.label,
-                segment=inc.segment,
-                start=inc.start,
-                end=inc.end,
-                k=10,
-                unit=m.unit,
-                baseline=(inc.start - dt.timedelta(days=28), inc.start - dt.timedelta(days=1)),
-            )
-            evidence_ms.append((time.perf_counter() - t0) * 1000)
-            keyword = _keyword_top10(store, inc, m.label, m.unit)
-            per[inc.id] = (
-                round(_recall([h.id for h in hits], ids), 3),
-                round(_recall(keyword, ids), 3),
-            )
-    hybrid = [h for h, _ in per.values()]
-    plain = [k for _, k in per.values()]
-    return InsightsBenchReport(
-        count=report.added,
-        ingest_per_s=round(report.added / max(report.seconds, 1e-9), 1),
-        query_p50_ms=_pct(total, 50),
-        query_p95_ms=_pct(total, 95),
-        recall_at_10=round(float(np.mean(hybrid)), 3) if hybrid else 0.0,
-        keyword_recall_at_10=round(float(np.mean(plain)), 3) if plain else 0.0,
-        embedder=store.embedder.name,
-        query_embed_p50_ms=_pct(embed, 50),
-        query_embed_p95_ms=_pct(embed, 95),
-        evidence_ms=round(float(np.mean(evidence_ms)), 1) if evidence_ms else 0.0,
-        per_incident=per,
-        ingest_s=round(report.seconds, 2),
-        index_load_s=round(load_s, 2),
-        hard_negatives=sum(1 for r in rows if "_negative" in r),
-        chroma_query_p50_ms=_pct(chroma, 50),
-        chroma_query_p95_ms=_pct(chroma, 95),
-        chroma_agreement_at_10=_agreement(fast_found, chroma_found),
+        negatives = sum(1 for r in rows if "_negative" in r)
+        _write(rows, root / "insights.jsonl")
+        del rows
+        (root / "planted.json").write_text(json.dumps(planted), encoding="utf-8")
+        started = start_chroma(root / "chroma-server") if server and not url else None
+        target = url or (started.url if started else "")
+        try:
+            say("Ingesting, then timing filtered searches and scoring recall (child process) …")
+            figures, rss = _child(root, target, embedder)
+            server_rss = _peak_rss_of(started.pid) if started else 0.0
+        finally:
+            if started is not None:
+                stop_chroma(started)
+    return InsightsBenchReport.model_validate(
+        figures
+        | {
+            "hard_negatives": negatives,
+            "peak_rss_mb": round(rss, 1),
+            "server_peak_rss_mb": round(server_rss, 1),
+            "store": "chroma server" if target else "embedded chroma",
+        }
     )
+
+
+def _child(root: Path, url: str, embedder: str) -> tuple[dict[str, Any], float]:
+    """Run the measuring process; return its figures and its own peak RSS in MB."""
+    cmd = [sys.executable, "-m", "evals._insights_measure", str(root), url or "-", embedder]
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as out:
+        proc = subprocess.Popen(cmd, stdout=out, env=os.environ.copy())
+        _, status, usage = os.wait4(proc.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed")
+        out.seek(0)
+        return json.loads(out.read().strip().splitlines()[-1]), usage.ru_maxrss / 1024.0
+
+
+def _peak_rss_of(pid: int) -> float:
+    """Return a running process's peak RSS in MB (Linux VmHWM), 0 when unknown."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        return 0.0
+    return 0.0
 
 
 def render_insights_bench(report: InsightsBenchReport) -> Table:
     """Render the report as a two-column table for the terminal."""
-    table = Table(title=f"Insight retrieval ({report.count:,} insights, {report.embedder})")
+    title = f"Insight retrieval ({report.count:,} insights, {report.embedder}, {report.store})"
+    table = Table(title=title)
     table.add_column("Measure")
     table.add_column("Value", justify="right")
     table.add_row("Ingest", f"{report.ingest_per_s:,.0f} rows/s ({report.ingest_s:.1f} s)")
@@ -279,9 +224,12 @@ def render_insights_bench(report: InsightsBenchReport) -> Table:
     table.add_row("Filtered search p95", f"{report.query_p95_ms:.1f} ms")
     table.add_row("  of which query embedding p50", f"{report.query_embed_p50_ms:.1f} ms")
     chroma = f"{report.chroma_query_p50_ms:.1f} / {report.chroma_query_p95_ms:.1f} ms"
-    table.add_row("Chroma where-filtered p50 / p95", chroma)
-    table.add_row("Top-10 agreement with Chroma", f"{report.chroma_agreement_at_10:.2f}")
-    table.add_row("Index load on reopen", f"{report.index_load_s:.1f} s")
+    table.add_row("Chroma's own where + nearest p50 / p95", chroma)
+    table.add_row("Top-10 agreement with Chroma's", f"{report.chroma_agreement_at_10:.2f}")
+    table.add_row("First search after reopening", f"{report.reopen_first_query_ms:.0f} ms")
+    table.add_row("Peak RSS of the journeyops process", f"{report.peak_rss_mb:,.0f} MB")
+    if report.server_peak_rss_mb:
+        table.add_row("Peak RSS of the Chroma server", f"{report.server_peak_rss_mb:,.0f} MB")
     table.add_row("Hard negatives in the data", f"{report.hard_negatives:,}")
     table.add_row("Evidence retrieval (mean)", f"{report.evidence_ms:.0f} ms")
     table.add_row("Recall@10 hybrid", f"{report.recall_at_10:.2f}")

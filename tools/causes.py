@@ -109,7 +109,7 @@ def _rate_causes(
 ) -> list[Cause]:
     """Localize the segments whose own rate moved (shares are of the rate part)."""
     dims = _informative_dims(leaves, list(dims))
-    leaves = leaves.groupby(dims, as_index=False)[_SUMS].sum()
+    leaves = _group_sums(leaves, dims, _SUMS)
     # The expected side carries the baseline's own volume, so the localizer's noise model
     # knows how many visits stand behind each leaf's expected rate.
     frame = leaves[[*dims]].copy()
@@ -143,13 +143,12 @@ def _informative_dims(leaves: pd.DataFrame, dims: list[str]) -> list[str]:
     if total == 0 or len(dims) <= _MIN_DIMS:
         return dims
     scores: dict[str, float] = {}
+    dev_v, den_v = dev.to_numpy(dtype=float), leaves["den_c"].to_numpy(dtype=float)
     for dim in dims:
-        by = (
-            pd.DataFrame({"dev": dev, "den": leaves["den_c"], "key": leaves[dim]})
-            .groupby("key")
-            .sum()
-        )
-        excess = by["dev"] / total - by["den"] / max(float(by["den"].sum()), 1e-12)
+        codes, uniques = pd.factorize(leaves[dim], sort=True)
+        by_dev = np.bincount(codes, dev_v, minlength=len(uniques))
+        by_den = np.bincount(codes, den_v, minlength=len(uniques))
+        excess = by_dev / total - by_den / max(float(by_den.sum()), 1e-12)
         scores[dim] = float(excess.max())
     ranked = sorted(dims, key=lambda d: -scores[d])
     strong = sum(scores[d] >= _EXCESS for d in dims)
@@ -157,15 +156,40 @@ def _informative_dims(leaves: pd.DataFrame, dims: list[str]) -> list[str]:
 
 
 def _pivot(cells: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
+    """Return one row per leaf (combination of dims) with current and baseline sums."""
     values = ["visits", "num", "den", "missing"]
-    parts = []
-    for period, suffix in (("current", "_c"), ("baseline", "_b")):
-        part = cells[cells["period"] == period].groupby(dims, as_index=True)[values].sum()
-        parts.append(part.add_suffix(suffix))
-    leaves = parts[0].join(parts[1], how="outer").fillna(0.0).reset_index()
-    for dim in dims:
-        leaves[dim] = leaves[dim].astype(str)
-    return leaves
+    cells = cells[cells["period"].isin(["current", "baseline"])]
+    frame = pd.DataFrame({d: cells[d].astype(str) for d in dims})
+    current = (cells["period"] == "current").to_numpy()
+    for name in values:
+        num = cells[name].to_numpy(dtype=float)
+        frame[f"{name}_c"] = np.where(current, num, 0.0)
+        frame[f"{name}_b"] = np.where(current, 0.0, num)
+    cols = [f"{v}{s}" for s in ("_c", "_b") for v in values]
+    return _group_sums(frame, dims, cols)
+
+
+def _group_sums(frame: pd.DataFrame, keys: list[str], columns: list[str]) -> pd.DataFrame:
+    """Return `columns` summed per combination of `keys`, sorted by the keys.
+
+    The same result as `frame.groupby(keys, as_index=False)[columns].sum()`, with one
+    factorize per key and one bincount per column: groupby's fixed cost per call dominated
+    the scan's cause analysis, which runs these sums hundreds of times.
+    """
+    if not keys:
+        return pd.DataFrame({c: [float(frame[c].sum())] for c in columns})
+    codes, uniques = [], []
+    for key in keys:
+        code, unique = pd.factorize(frame[key], sort=True)
+        codes.append(code)
+        uniques.append(np.asarray(unique))
+    stacked = np.stack(codes, axis=1) if len(frame) else np.zeros((0, len(keys)), dtype=np.int64)
+    leaf_codes, leaf = np.unique(stacked, axis=0, return_inverse=True)
+    leaf = leaf.reshape(-1)
+    out = pd.DataFrame({k: uniques[i][leaf_codes[:, i]] for i, k in enumerate(keys)})
+    for c in columns:
+        out[c] = np.bincount(leaf, frame[c].to_numpy(dtype=float), minlength=len(leaf_codes))
+    return out
 
 
 def _rate_cause(seg: pd.DataFrame, segment: dict[str, str], *, share: float, weeks: int) -> Cause:
@@ -209,31 +233,33 @@ def _mix_cause(
     """
     if total == 0:
         return None
-    den_c, den_b = leaves["den_c"].sum(), leaves["den_b"].sum()
-    rate_b = leaves["num_b"].sum() / den_b
+    arrays = [leaves[c].to_numpy(dtype=float) for c in ("den_c", "den_b", "num_c", "num_b")]
+    den_c, den_b = float(arrays[0].sum()), float(arrays[1].sum())
+    rate_b = float(arrays[3].sum()) / den_b
     best: tuple[float, str, str] | None = None
     for dim in dims:
-        g = leaves.groupby(dim)[["den_c", "den_b", "num_c", "num_b"]].sum()
-        share_c, share_b = g["den_c"] / den_c, g["den_b"] / den_b
-        seg_b = (g["num_b"] / g["den_b"].where(g["den_b"] > 0)).fillna(rate_b)
-        seg_c = (g["num_c"] / g["den_c"].where(g["den_c"] > 0)).fillna(seg_b)
+        codes, uniques = pd.factorize(leaves[dim], sort=True)
+        g_dc, g_db, g_nc, g_nb = (np.bincount(codes, a, minlength=len(uniques)) for a in arrays)
+        share_c, share_b = g_dc / den_c, g_db / den_b
+        seg_b = np.divide(g_nb, g_db, out=np.full(len(uniques), rate_b), where=g_db > 0)
+        seg_c = np.divide(g_nc, g_dc, out=seg_b.copy(), where=g_dc > 0)
         mix_part = float(((share_c - share_b) * seg_b).sum())
         rate_part = float((share_c * (seg_c - seg_b)).sum())
         if mix_part / total < 0.5 or abs(rate_part) >= 0.5 * abs(total):
             continue
         contrib = (share_c - share_b) * (seg_b - rate_b)
-        harmful = contrib[(contrib * total > 0) & (share_c > share_b)]
-        if harmful.empty:
+        harmful = np.flatnonzero((contrib * total > 0) & (share_c > share_b))
+        if len(harmful) == 0:
             continue
-        value = str(harmful.abs().idxmax())
+        value = str(uniques[harmful[np.argmax(np.abs(contrib[harmful]))]])
         if best is None or mix_part / total > best[0]:
             best = (mix_part / total, dim, value)
     if best is None:
         return None
     share, dim, value = best
     seg = leaves[leaves[dim] == value]
-    share_c = float(seg["den_c"].sum() / den_c)
-    share_b = float(seg["den_b"].sum() / den_b)
+    seg_share_c = float(seg["den_c"].sum() / den_c)
+    seg_share_b = float(seg["den_b"].sum() / den_b)
     return Cause(
         segment={dim: value},
         kind="mix_shift",
@@ -243,8 +269,8 @@ def _mix_cause(
         visits=float(seg["visits_c"].sum()),
         baseline_visits=round(float(seg["visits_b"].sum()) / max(weeks, 1), 1),
         note=(
-            f"its share of {metric.label.lower()} volume rose from {share_b:.0%} to {share_c:.0%}, "
-            "and it always does worse than the rest"
+            f"its share of {metric.label.lower()} volume rose from {seg_share_b:.0%} to "
+            f"{seg_share_c:.0%}, and it always does worse than the rest"
         ),
     )
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from scipy.stats import false_discovery_control
 
 from store.catalog import MetricDef
+from tools.series_stats import SeriesRows, SeriesStats, series_stats
 
 
 class DetectionSettings(BaseModel):
@@ -92,127 +93,55 @@ def detect_breakdowns(
     """
     if daily.empty:
         return []
-    frame = daily.copy()
-    frame["day"] = pd.to_datetime(frame["day"]).dt.date
-    window, baseline = set(periods.window), set(periods.baseline)
-    frame["period"] = np.where(
-        frame["day"].isin(window), "current", np.where(frame["day"].isin(baseline), "baseline", "")
+    rows = SeriesRows(
+        daily, window=set(periods.window), baseline=set(periods.baseline), end=periods.end
     )
-    frame = frame[frame["period"] != ""]
-    frame["weekday"] = pd.to_datetime(frame["day"]).dt.weekday
-    frame["week"] = [(periods.end - d).days // 7 for d in frame["day"]]
-    groups = [
-        (str(j), str(s), _Columns(series))
-        for (j, s), series in frame.groupby(["journey", "stage"], sort=True)
-    ]
     results: list[Detection] = []
     for metric in metrics:
-        if f"{metric.name}__num" not in frame.columns:
+        if f"{metric.name}__num" not in daily.columns:
             continue
-        stats = [(j, s, _series_stats(metric, cols, params)) for j, s, cols in groups]
-        phi = _dispersion([st for _, _, st in stats if st is not None])
-        for journey, stage, st in stats:
-            if st is not None:
-                results.append(_test(journey, stage, metric, st, phi))
+        st = series_stats(metric, rows, min_visits=params.min_visits)
+        phi = _dispersion(st.weekly_ratio[st.valid])
+        for g in np.flatnonzero(st.valid):
+            journey, stage = rows.keys[g]
+            results.append(_test(journey, stage, metric, st, int(g), phi))
     _flag(results, metrics, params)
     return results
 
 
-class _Columns:
-    """One series' daily rows as numpy arrays, split into window and baseline."""
-
-    def __init__(self, series: pd.DataFrame) -> None:
-        self.frame = series
-        self.cur = (series["period"] == "current").to_numpy()
-        self.weekday = series["weekday"].to_numpy()
-        self.week = series["week"].to_numpy()
-        self.visits = float(series["visits"].to_numpy()[self.cur].sum())
-
-    def get(self, name: str) -> np.ndarray:
-        return np.asarray(self.frame[name].to_numpy(dtype=float), dtype=np.float64)
-
-
-class _Stats(BaseModel):
-    current: float
-    baseline: float
-    expected: float
-    var: float
-    weekly_ratio: float | None
-    visits: float
-    den: float
-
-
-def _series_stats(metric: MetricDef, cols: _Columns, params: DetectionSettings) -> _Stats | None:
-    num, num2, den = (cols.get(f"{metric.name}__{s}") for s in ("num", "num2", "den"))
-    cur, base = cols.cur, ~cols.cur
-    cur_den, base_den = float(den[cur].sum()), float(den[base].sum())
-    if cur_den < params.min_visits or base_den < params.min_visits:
-        return None
-    baseline = float(num[base].sum()) / base_den
-    # Expected rate: each weekday's baseline rate weighted by this window's weekday volumes.
-    wd_num = np.bincount(cols.weekday[base], num[base], minlength=7)
-    wd_den = np.bincount(cols.weekday[base], den[base], minlength=7)
-    rates = np.divide(wd_num, wd_den, out=np.full(7, baseline), where=wd_den > 0)
-    weights = np.bincount(cols.weekday[cur], den[cur], minlength=7)
-    var_base = _ratio_variance(num[base], num2[base], den[base])
-    # How much the baseline weeks vary beyond their sampling noise (pooled across series).
-    wk_num = np.bincount(cols.week[base], num[base])
-    wk_den = np.bincount(cols.week[base], den[base])
-    present = wk_den > 0
-    ratio = None
-    if present.sum() >= 2 and var_base > 0:
-        weekly = wk_num[present] / wk_den[present]
-        ratio = float(weekly.var(ddof=1)) / (var_base * int(present.sum()))
-    return _Stats(
-        current=float(num[cur].sum()) / cur_den,
-        baseline=baseline,
-        expected=float((rates * weights).sum() / max(weights.sum(), 1e-12)),
-        var=_ratio_variance(num[cur], num2[cur], den[cur]) + var_base,
-        weekly_ratio=ratio,
-        visits=cols.visits,
-        den=cur_den,
-    )
-
-
-def _dispersion(stats: Sequence[_Stats]) -> float:
+def _dispersion(ratios: np.ndarray) -> float:
     """Return the metric's week-to-week over-dispersion, pooled over every series.
 
     One series' four baseline weeks say little about its own drift; the median over all
     stages of how much weekly rates vary beyond sampling noise is a stable estimate.
     """
-    ratios = [s.weekly_ratio for s in stats if s.weekly_ratio is not None]
-    return max(1.0, float(np.median(ratios))) if ratios else 1.0
+    known = ratios[~np.isnan(ratios)]
+    return max(1.0, float(np.median(known))) if len(known) else 1.0
 
 
-def _test(journey: str, stage: str, metric: MetricDef, st: _Stats, phi: float) -> Detection:
-    sd = math.sqrt(st.var * phi) or 1e-12
-    z = (st.current - st.expected) / sd
-    worse = metric.worse(st.expected, st.current)
+def _test(
+    journey: str, stage: str, metric: MetricDef, st: SeriesStats, g: int, phi: float
+) -> Detection:
+    current, expected = float(st.current[g]), float(st.expected[g])
+    sd = math.sqrt(float(st.var[g]) * phi) or 1e-12
+    z = (current - expected) / sd
+    worse = metric.worse(expected, current)
     p_value = 0.5 * math.erfc(abs(z) / math.sqrt(2.0)) if worse else 1.0
-    rel = (st.current - st.expected) / abs(st.expected) if st.expected else math.inf
+    rel = (current - expected) / abs(expected) if expected else math.inf
     return Detection(
         journey=journey,
         stage=stage,
         metric=metric.name,
-        baseline=st.baseline,
-        expected=st.expected,
-        current=st.current,
-        visits=st.visits,
-        den=st.den,
+        baseline=float(st.baseline[g]),
+        expected=expected,
+        current=current,
+        visits=float(st.visits[g]),
+        den=float(st.den[g]),
         z=z,
         p_value=max(p_value, 1e-300),
         relative_change=rel,
         degraded=worse,
     )
-
-
-def _ratio_variance(x: np.ndarray, x2: np.ndarray, y: np.ndarray) -> float:
-    """Return the delta-method variance of Σx/Σy for per-visit pairs with y in {0, 1}."""
-    sx, sx2, sy = float(x.sum()), float(x2.sum()), float(y.sum())
-    if sy <= 0:
-        return 0.0
-    r = sx / sy
-    return max(sx2 - 2 * r * sx + r * r * sy, 0.0) / (sy * sy)
 
 
 def _flag(

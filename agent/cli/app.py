@@ -76,17 +76,28 @@ def scan(
         bool, typer.Option("--json", help="Print the scan contract as JSON.")
     ] = False,
     propose: Annotated[bool, typer.Option(help="File recommended actions for approval.")] = True,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            help="Scan only this share of the journeys, as i/n (run every i from 1 to n)."
+        ),
+    ] = None,
 ) -> None:
     """Scan every journey: detect, localize, explain, recommend and file proposals."""
     # Imported when the command runs, for start-up time.
     from agent.investigate.scan import run_scan
+    from agent.investigate.shard import Shard
     from agent.reports.markdown import render_markdown
     from agent.reports.terminal import print_report
 
     e = env(ctx)
     day = dt.date.fromisoformat(as_of) if as_of else None
+    try:
+        part = None if shard is None else Shard.parse(shard)
+    except ValueError as exc:
+        raise InputError("--shard", None, None, str(exc)) from None
     run = e.context(status=None if as_json else _status)
-    outcome = run_scan(run, as_of=day, journey=journey, propose=propose)
+    outcome = run_scan(run, as_of=day, journey=journey, propose=propose, shard=part)
     pending = pending_actions(run)
     report = e.workspace.reports_dir / f"scan-{outcome.result.as_of}.md"
     report.write_text(

@@ -91,6 +91,9 @@ def scenarios(
 @eval_app.command("bench")
 def bench(
     events: Annotated[int, typer.Option(help="Events to generate and scan.")] = 10_000_000,
+    pandas: Annotated[
+        bool, typer.Option(help="Also time the same aggregation in pandas (minutes at 30M).")
+    ] = True,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the figures as one JSON object.")
     ] = False,
@@ -101,6 +104,7 @@ def bench(
 
     report = run_scale_bench(
         events=events,
+        pandas=pandas,
         status=(lambda _m: None) if as_json else (lambda m: console.print(m, style="dim")),
     )
     if as_json:
@@ -118,6 +122,10 @@ def bench(
 def insights(
     count: Annotated[int, typer.Option(help="Insights to generate, ingest and query.")] = 100_000,
     embedder: Annotated[str, typer.Option(help="minilm (the product's) or hashing.")] = "minilm",
+    server: Annotated[
+        bool, typer.Option("--server", help="Start a local `chroma run` and use it as the store.")
+    ] = False,
+    url: Annotated[str, typer.Option(help="Use the Chroma server at this URL.")] = "",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the figures as one JSON object.")
     ] = False,
@@ -129,6 +137,8 @@ def insights(
     report = run_insights_bench(
         count=count,
         embedder=embedder,
+        server=server,
+        url=url,
         progress=None if as_json else (lambda m: console.print(m, style="dim")),
     )
     if as_json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from langgraph.runtime import Runtime
 
 from agent.context import RunContext
@@ -40,19 +41,30 @@ def detect_breakdowns(
     periods = periods_for(as_of, params)
     metrics = [m for m in ctx.settings.metrics.values() if state.metric in (None, m.name)]
     ctx.status(f"Testing every journey × stage × metric for the week to {as_of} …")
-    daily = ctx.warehouse.daily_series(
-        metrics=metrics,
-        start=min(periods.baseline, default=periods.start),
-        end=as_of,
-        journey=state.journey,
-        stage=state.stage,
-    )
+    start = min(periods.baseline, default=periods.start)
+    segments = None
+    if state.journey is None and state.stage is None:
+        dims = [
+            d for d in ctx.warehouse.dimensions() if d not in ctx.settings.warehouse.ignore_columns
+        ]
+        daily, segments = ctx.warehouse.stage_and_segment_series(
+            metrics=metrics, dims=dims, start=start, end=as_of
+        )
+    else:
+        daily = ctx.warehouse.daily_series(
+            metrics=metrics, start=start, end=as_of, journey=state.journey, stage=state.stage
+        )
     # Stage totals and large segments are two test families; each spends half the
     # false-discovery budget so adding segment tests does not loosen the scan's error rate.
     family = params.model_copy(update={"fdr": params.fdr / 2})
     detections = run_detection(daily, metrics, periods, family)
     flagged = [d for d in detections if d.flagged]
-    flagged += _segment_breakdowns(ctx, state, detections, metrics, periods, family)
+    if segments is not None:
+        flagged += _segment_breakdowns(segments, detections, metrics, periods, family)
+    # Every worker tests every series (one FDR family, one pooled dispersion, as one scan
+    # would); each then keeps its shard's journeys for the per-breakdown work.
+    if state.shard is not None:
+        flagged = [d for d in flagged if state.shard.owns(d.journey)]
     measures = set(ctx.warehouse.measures())
     window = Window(start=periods.start, end=periods.end)
     found: list[Breakdown] = []
@@ -95,8 +107,7 @@ def detect_breakdowns(
 
 
 def _segment_breakdowns(
-    ctx: RunContext,
-    state: InvestigationState,
+    series: pd.DataFrame,
     detections: list[Detection],
     metrics: list[MetricDef],
     periods: Periods,
@@ -107,15 +118,6 @@ def _segment_breakdowns(
     The stage's own numbers are reported (the breakdown is of the stage), with the p-value
     of the segment test that found it; localization then names the segment.
     """
-    if state.journey is not None or state.stage is not None:
-        return []
-    dims = [d for d in ctx.warehouse.dimensions() if d not in ctx.settings.warehouse.ignore_columns]
-    series = ctx.warehouse.segment_series(
-        metrics=metrics,
-        dims=dims,
-        start=min(periods.baseline, default=periods.start),
-        end=periods.end,
-    )
     by_key = {(d.journey, d.stage, d.metric): d for d in detections}
     out: dict[tuple[str, str, str], Detection] = {}
     for seg in detect_segments(series, metrics, periods, params):

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from agent.context import RunContext
 from agent.investigate.graph import build_investigation_graph
+from agent.investigate.shard import Shard
 from agent.investigate.state import InvestigationState
 from agent.llm.protocol import Usage
 from store.findings import ScanResult
@@ -31,11 +32,18 @@ def run_scan(
     stage: str | None = None,
     metric: str | None = None,
     propose: bool = True,
+    shard: Shard | None = None,
 ) -> ScanOutcome:
-    """Detect, localize, explain and recommend; file proposals unless `propose` is off."""
+    """Detect, localize, explain and recommend; file proposals unless `propose` is off.
+
+    With a `shard`, only that shard's journeys are localized, explained and filed; run every
+    shard (on any machines, in any order, concurrently) to file what one scan would.
+    """
     graph = build_investigation_graph(propose=propose)
     before = ctx.llm.usage.model_copy() if ctx.llm is not None else None
-    initial = InvestigationState(as_of=as_of, journey=journey, stage=stage, metric=metric)
+    initial = InvestigationState(
+        as_of=as_of, journey=journey, stage=stage, metric=metric, shard=shard
+    )
     raw = graph.invoke(initial, context=ctx)
     state = InvestigationState.model_validate(raw)
     result = ScanResult(

@@ -11,6 +11,7 @@ from typing import TypedDict
 
 from pydantic import BaseModel
 
+from agent.investigate.shard import Shard
 from store.findings import Breakdown
 
 
@@ -21,6 +22,7 @@ class InvestigationState(BaseModel):
     journey: str | None = None
     stage: str | None = None
     metric: str | None = None
+    shard: Shard | None = None
     series_tested: int = 0
     breakdowns: list[Breakdown] = []
     proposed: list[str] = []
@@ -35,6 +37,7 @@ class InvestigationUpdate(TypedDict, total=False):
     journey: str | None
     stage: str | None
     metric: str | None
+    shard: Shard | None
     series_tested: int
     breakdowns: list[Breakdown]
     proposed: list[str]

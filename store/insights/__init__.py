@@ -1,56 +1,45 @@
 """The customer-insight store: validated ingest into Chroma and filtered vector search.
 
-Chroma is the store of record. Filtered reads are answered by an in-process copy
-(`store.insights._index`) loaded once from the collection and extended on every add, because
-Chroma's metadata filtering costs tens of milliseconds a query.
+Chroma (embedded, or a `chroma run` server through its HttpClient) holds every insight and
+does the filtering: a journey's window is one indexed day-key lookup on the server
+(`store.insights._chroma`), and only the rows it returns reach this process, which ranks
+them exactly. So the process holds one window at a time, never the collection; searches
+without a journey's window fall back to Chroma's own filtered nearest-neighbour query.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+import numpy as np
+
 from store.insights import _chroma as chroma
-from store.insights._index import InsightIndex, Rows
-from store.insights._rows import Meta, Row, epoch, read_records, validate_row
+from store.insights._rows import (
+    InsightHit,
+    InsightIngestReport,
+    InsightRecord,
+    Meta,
+    Row,
+    read_records,
+    validate_row,
+)
 from store.insights.embedding import Embedder, Vectors
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
+__all__ = ["InsightHit", "InsightIngestReport", "InsightRecord", "InsightStore"]
+
 # Rows embedded and written per Chroma add: large enough to sort away padding and to
 # amortise Chroma's per-call cost, small enough for Chroma's maximum batch size.
 _CHUNK = 2048
-
-
-@dataclass(frozen=True)
-class InsightIngestReport:
-    file: str
-    rows: int
-    added: int
-    skipped_existing: int
-    seconds: float
-
-
-@dataclass(frozen=True)
-class InsightRecord:
-    id: str
-    text: str
-    metadata: Meta
-    embedding: Vectors | None = field(default=None, compare=False)
-
-
-@dataclass(frozen=True)
-class InsightHit:
-    id: str
-    text: str
-    metadata: Meta
-    distance: float
+# Most rows one window read brings into the process (a week of one stage is far fewer).
+_MAX_WINDOW = 200_000
 
 
 def _equal(
@@ -67,20 +56,11 @@ def _equal(
 class InsightStore:
     """Customer verbatims in a Chroma collection, embedded by our own embedder."""
 
-    def __init__(
-        self,
-        collection: Collection,
-        embedder: Embedder,
-        *,
-        max_text_chars: int,
-        recheck_s: float = 1.0,
-    ) -> None:
+    def __init__(self, collection: Collection, embedder: Embedder, *, max_text_chars: int) -> None:
         self._col = collection
         self.embedder = embedder
         self.max_text_chars = max_text_chars
-        self.recheck_s = recheck_s
-        self._index: InsightIndex | None = None
-        self._checked = 0.0
+        self._day_keys = chroma.has_day_keys(collection)
 
     @classmethod
     def open(
@@ -90,11 +70,10 @@ class InsightStore:
         url: str = "",
         embedder: Embedder,
         max_text_chars: int = 2000,
-        recheck_s: float = 1.0,
     ) -> InsightStore:
         """Open (or create) the store: a Chroma server when url is set, else a local path."""
         col = chroma.open_collection(path=path, url=url, embedder_name=embedder.name)
-        return cls(col, embedder, max_text_chars=max_text_chars, recheck_s=recheck_s)
+        return cls(col, embedder, max_text_chars=max_text_chars)
 
     def count(self) -> int:
         """Return how many insights are stored."""
@@ -103,65 +82,70 @@ class InsightStore:
     def ingest(
         self, path: Path, *, progress: Callable[[int, int], None] | None = None
     ) -> InsightIngestReport:
-        """Validate every row of a CSV/JSONL file, then embed and add the new ones."""
+        """Validate every row of a CSV/JSONL file, then embed and add the new ones.
+
+        The file is read twice: a first pass validates every row (a bad row writes nothing)
+        and notes each id's first line; the second streams those rows in chunks, so memory
+        holds the ids and one chunk, not the file.
+        """
         started = time.perf_counter()
-        rows = [validate_row(path, n, rec, self.max_text_chars) for n, rec in read_records(path)]
-        seen: dict[str, int] = {}
-        for n, row in enumerate(rows):
-            seen.setdefault(row.id, n)
-        unique = [rows[n] for n in sorted(seen.values())]
-        existing: set[str] = set()
-        for i in range(0, len(unique), 5000):
-            ids = [r.id for r in unique[i : i + 5000]]
-            existing.update(self._col.get(ids=ids, include=[])["ids"])
-        new = [r for r in unique if r.id not in existing]
+        first: dict[str, int] = {}
+        rows = 0
+        for n, rec in read_records(path):
+            first.setdefault(validate_row(path, n, rec, self.max_text_chars).id, n)
+            rows += 1
+        added = done = 0
         # Chroma writes one chunk on a worker thread while the next chunk is embedded (both
         # release the GIL), so the two costs overlap instead of adding up.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="insight-add") as pool:
             pending: Future[None] | None = None
-            for i in range(0, len(new), _CHUNK):
-                batch = new[i : i + _CHUNK]
-                vectors = self.embedder.embed([r.text for r in batch])
-                if pending is not None:
-                    pending.result()
-                pending = pool.submit(self._add, batch, vectors)
+            for batch in self._chunks(path, first):
+                done += len(batch)
+                known = set(self._col.get(ids=[r.id for r in batch], include=[])["ids"])
+                new = [r for r in batch if r.id not in known]
+                if new:
+                    vectors = self.embedder.embed([r.text for r in new])
+                    if pending is not None:
+                        pending.result()
+                    pending = pool.submit(self._add, new, vectors)
+                    added += len(new)
                 if progress is not None:
-                    progress(min(i + _CHUNK, len(new)), len(new))
+                    progress(done, len(first))
             if pending is not None:
                 pending.result()
         return InsightIngestReport(
             file=str(path),
-            rows=len(rows),
-            added=len(new),
-            skipped_existing=len(rows) - len(new),
+            rows=rows,
+            added=added,
+            skipped_existing=rows - added,
             seconds=time.perf_counter() - started,
         )
 
+    def _chunks(self, path: Path, first: Mapping[str, int]) -> Iterator[list[Row]]:
+        """Yield the rows at each id's first line, `_CHUNK` at a time, in file order."""
+        batch: list[Row] = []
+        for n, rec in read_records(path):
+            row = validate_row(path, n, rec, self.max_text_chars)
+            if first.get(row.id) == n:
+                batch.append(row)
+                if len(batch) == _CHUNK:
+                    yield batch
+                    batch = []
+        if batch:
+            yield batch
+
     def _add(self, batch: Sequence[Row], vectors: Vectors) -> None:
-        ids, docs, metas = [r.id for r in batch], [r.text for r in batch], [r.meta for r in batch]
+        ids, docs = [r.id for r in batch], [r.text for r in batch]
+        metas = [self._with_keys(r.meta) for r in batch]
         self._col.add(ids=ids, documents=docs, embeddings=vectors, metadatas=metas)  # type: ignore[arg-type]
-        if self._index is not None:
-            self._index.append(ids, docs, metas, vectors)
 
-    def index(self) -> InsightIndex:
-        """Return the in-process index, loading it from Chroma if absent or stale.
+    def _with_keys(self, meta: Meta) -> Meta:
+        if not self._day_keys:
+            return meta
+        day = chroma.day_of(int(meta["ts_epoch"]))
+        return meta | chroma.day_keys(str(meta["journey"]), str(meta["stage"]), day)
 
-        Our own adds keep it current. At most every `recheck_s` seconds the collection's
-        count is compared (the call costs milliseconds at 100k rows, as much as the search
-        itself): a difference means another process wrote, so the index is read again
-        (stored vectors, no re-embedding).
-        """
-        now = time.monotonic()
-        if self._index is None or (
-            now - self._checked >= self.recheck_s and len(self._index) != self._col.count()
-        ):
-            self._index = InsightIndex.load(self._col, self.embedder.dim)
-            self._checked = time.monotonic()
-        elif now - self._checked >= self.recheck_s:
-            self._checked = now
-        return self._index
-
-    def _select(
+    def _window(
         self,
         *,
         journey: str | None,
@@ -170,14 +154,21 @@ class InsightStore:
         end: date | None,
         source: str | None,
         where: Mapping[str, str] | None,
-    ) -> tuple[InsightIndex, Rows]:
-        index = self.index()
-        rows = index.select(
-            equal=_equal(journey=journey, stage=stage, source=source, where=where),
-            start_epoch=None if start is None else epoch(start),
-            end_epoch=None if end is None else epoch(end, end=True),
+        embeddings: bool,
+        limit: int,
+    ) -> chroma.Page | None:
+        """Read a journey's window by its day keys and filter the rest here; None if no keys."""
+        keys = chroma.key_clause(journey=journey, stage=stage, start=start, end=end)
+        if keys is None or not self._day_keys:
+            return None
+        ids, docs, metas, vectors = chroma.read(
+            self._col, keys, limit=_MAX_WINDOW, embeddings=embeddings
         )
-        return index, rows
+        equal = _equal(journey=journey, stage=stage, source=source, where=where)
+        keep = [n for n, m in enumerate(metas) if all(m.get(k) == v for k, v in equal.items())]
+        keep = keep[:limit]
+        picked = None if vectors is None else vectors[keep]
+        return [ids[n] for n in keep], [docs[n] for n in keep], [metas[n] for n in keep], picked
 
     def search(
         self,
@@ -192,16 +183,33 @@ class InsightStore:
         where: Mapping[str, str] | None = None,
     ) -> list[InsightHit]:
         """Return the k insights nearest the query among those matching every filter."""
-        index, rows = self._select(
-            journey=journey, stage=stage, start=start, end=end, source=source, where=where
+        found = self._window(
+            journey=journey,
+            stage=stage,
+            start=start,
+            end=end,
+            source=source,
+            where=where,
+            embeddings=True,
+            limit=_MAX_WINDOW,
         )
-        if len(rows) == 0:
+        if found is None:
+            return self.search_chroma(
+                query=query,
+                k=k,
+                journey=journey,
+                stage=stage,
+                start=start,
+                end=end,
+                source=source,
+                where=where,
+            )
+        ids, docs, metas, vectors = found
+        if not ids or vectors is None or k <= 0:
             return []
-        qv = self.embedder.embed([query])[0]
-        return [
-            InsightHit(index.ids[n], index.docs[n], dict(index.metas[n]), dist)
-            for n, dist in index.nearest(rows, qv, k)
-        ]
+        sims = vectors @ self.embedder.embed([query])[0]
+        top = np.argsort(-sims, kind="stable")[:k]
+        return [InsightHit(ids[i], docs[i], dict(metas[i]), float(1.0 - sims[i])) for i in top]
 
     def search_chroma(
         self,
@@ -233,19 +241,34 @@ class InsightStore:
         with_embeddings: bool = False,
     ) -> list[InsightRecord]:
         """Return stored insights matching the filters, in write order (embeddings on request)."""
-        index, rows = self._select(
-            journey=journey, stage=stage, start=start, end=end, source=None, where=where
+        found = self._window(
+            journey=journey,
+            stage=stage,
+            start=start,
+            end=end,
+            source=None,
+            where=where,
+            embeddings=with_embeddings,
+            limit=limit,
         )
-        rows = rows[:limit]
-        vectors = index.vectors(rows) if with_embeddings else None
-        return [
-            InsightRecord(
-                index.ids[n],
-                index.docs[n],
-                dict(index.metas[n]),
-                None if vectors is None else vectors[i],
+        if found is None:
+            equal = _equal(journey=journey, stage=stage, source=None, where=where)
+            flt = chroma.where_clause(equal=equal, start=start, end=end)
+            ids, docs, metas, vectors = chroma.read(
+                self._col, flt, limit=limit, embeddings=with_embeddings
             )
-            for i, n in enumerate(rows.tolist())
+            order = sorted(range(len(ids)), key=lambda n: int(metas[n].get("ts_epoch", 0)))
+            ids, docs, metas = (
+                [ids[n] for n in order],
+                [docs[n] for n in order],
+                [metas[n] for n in order],
+            )
+            vectors = None if vectors is None else vectors[order]
+        else:
+            ids, docs, metas, vectors = found
+        return [
+            InsightRecord(ident, docs[n], dict(metas[n]), None if vectors is None else vectors[n])
+            for n, ident in enumerate(ids)
         ]
 
     def get(self, ids: Sequence[str]) -> list[InsightRecord]:

@@ -10,18 +10,49 @@ import csv
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from store.errors import InputError
 from store.insights.sanitize import sanitize_text
 
+if TYPE_CHECKING:
+    from store.insights.embedding import Vectors
+
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# The store's derived day keys (store.insights._chroma): never taken from input.
+_DERIVED = {"jd", "jsd"}
 Meta = dict[str, str | int | float]
+
+
+@dataclass(frozen=True)
+class InsightIngestReport:
+    file: str
+    rows: int
+    added: int
+    skipped_existing: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class InsightRecord:
+    id: str
+    text: str
+    metadata: Meta
+    embedding: Vectors | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class InsightHit:
+    id: str
+    text: str
+    metadata: Meta
+    distance: float
 
 
 @dataclass(frozen=True)
@@ -130,7 +161,7 @@ def validate_row(path: Path, lineno: int, rec: Mapping[str, object], max_chars: 
     if row.score is not None:
         meta["score"] = row.score
     for key, value in (row.model_extra or {}).items():
-        if value is None or str(value).strip() == "":
+        if key in _DERIVED or value is None or str(value).strip() == "":
             continue
         meta[key] = sanitize_text(str(value), max_chars=200)[0]
     return Row(row.id, clean, meta)

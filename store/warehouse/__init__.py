@@ -1,8 +1,8 @@
 """The events warehouse: validated, atomic, idempotent ingestion and pushed-down aggregates.
 
 Aggregations are SQLAlchemy Core, so the same code runs on the embedded DuckDB file and on
-any SQLAlchemy warehouse (PostgreSQL is tested). Raw events never reach pandas; only
-grouped results do.
+any SQLAlchemy warehouse (PostgreSQL and Spark SQL are tested; `spark://` URLs use the
+dialect in `store.warehouse.spark`). Raw events never reach pandas; only grouped results do.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from store.warehouse import _aggregates as agg
 from store.warehouse._funnel import funnel_order
 from store.warehouse._load import IngestReport, ingest
 from store.warehouse._schema import MEASURES, dimensions_of, ensure_tables, existing_columns
+from store.warehouse.spark import DIALECT, register_dialect
+from store.warehouse.spark.load import ensure_tables as ensure_spark_tables
 
 __all__ = ["IngestReport", "InputError", "Warehouse"]
 
@@ -35,21 +37,30 @@ def _utc_session(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> N
 class Warehouse:
     """Events of every journey, in DuckDB (embedded) or any SQLAlchemy database."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, location: Path | None = None) -> None:
         self._engine = engine
+        self._location = location
 
     @classmethod
-    def open(cls, url: str) -> Warehouse:
+    def open(cls, url: str, *, location: Path | None = None) -> Warehouse:
         """Open (and create if needed) the warehouse at a SQLAlchemy URL.
 
-        Use ``duckdb:////abs/path/warehouse.duckdb`` for the embedded default.
+        Use ``duckdb:////abs/path/warehouse.duckdb`` for the embedded default, and
+        ``spark://host:port/database`` for a Spark Thrift server, whose events live as
+        Parquet under `location` (a path the Spark server reads at the same name).
         """
+        register_dialect()
         engine = create_engine(url)
         if engine.dialect.name == "duckdb":
             event.listen(engine, "connect", _utc_session)
         with engine.begin() as conn:
-            ensure_tables(conn)
-        return cls(engine)
+            if engine.dialect.name == DIALECT:
+                if location is None:
+                    raise ValueError("a Spark warehouse needs a location for its Parquet files")
+                ensure_spark_tables(conn, location.resolve())
+            else:
+                ensure_tables(conn)
+        return cls(engine, location=None if location is None else location.resolve())
 
     def close(self) -> None:
         """Release every connection."""
@@ -76,7 +87,13 @@ class Warehouse:
         only accepts those stages; other journeys are accepted as new. Raise InputError
         naming the file, line and field of the first bad row; the warehouse is unchanged.
         """
-        return ingest(self._engine, Path(path), known_stages=known_stages, progress=progress)
+        return ingest(
+            self._engine,
+            Path(path),
+            known_stages=known_stages,
+            progress=progress,
+            location=self._location,
+        )
 
     # -- catalogue ---------------------------------------------------------------------
 
@@ -149,6 +166,28 @@ class Warehouse:
                 dims=dims,
                 start=start,
                 end=end,
+            )[1]
+
+    def stage_and_segment_series(
+        self, *, metrics: Sequence[MetricDef], dims: Sequence[str], start: date, end: date
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Return `daily_series` and `segment_series` of every journey from one pass.
+
+        The stage totals are one more grouping set of the segment query, so a full scan
+        reads the window once. Without dimensions the segments frame is empty.
+        """
+        if not any(d in self.columns() for d in dims):
+            daily = self.daily_series(metrics=metrics, start=start, end=end)
+            return daily, pd.DataFrame()
+        with self._engine.connect() as conn:
+            return agg.segment_series(
+                conn,
+                agg.events_table(self.columns()),
+                metrics=metrics,
+                dims=dims,
+                start=start,
+                end=end,
+                totals=True,
             )
 
     def leaf_cells(
@@ -206,6 +245,25 @@ class Warehouse:
                 agg.events_table(self.columns()),
                 journey=journey,
                 stage=stage,
+                dims=dims,
+                start=start,
+                end=end,
+            )
+
+    def stage_distinct_counts(
+        self,
+        *,
+        stages: Sequence[tuple[str, str]],
+        dims: Sequence[str],
+        start: date,
+        end: date,
+    ) -> dict[tuple[str, str], dict[str, int]]:
+        """Return `distinct_counts` for several (journey, stage) pairs from one query."""
+        with self._engine.connect() as conn:
+            return agg.stage_distinct_counts(
+                conn,
+                agg.events_table(self.columns()),
+                stages=stages,
                 dims=dims,
                 start=start,
                 end=end,

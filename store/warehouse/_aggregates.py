@@ -7,7 +7,20 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Float, String, and_, case, cast, func, literal, or_, select, true
+from sqlalchemy import (
+    Connection,
+    Double,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.sql import ColumnElement, TableClause
 
 from store.catalog import MetricDef
@@ -133,7 +146,7 @@ def leaf_cells(
             func.count().label("visits"),
             term_sum(metric.numerator, t).label("num"),
             term_sum(metric.denominator, t).label("den"),
-            cast(missing_sum, Float()).label("missing"),
+            cast(missing_sum, Double()).label("missing"),
         )
         .where(t.c.journey == journey, t.c.stage == stage, t.c.day.in_(all_days))
         .group_by(period, *dim_cols)
@@ -159,7 +172,7 @@ def unit_value(
 ) -> float | None:
     """Return the mean of a column where present, or None when nothing is present."""
     value = conn.execute(
-        select(func.avg(cast(t.c[column], Float()))).where(
+        select(func.avg(cast(t.c[column], Double()))).where(
             _scope(t, journey=journey, stage=stage, start=start, end=end)
         )
     ).scalar()
@@ -186,6 +199,32 @@ def distinct_counts(
     return {d: int(v or 0) for d, v in zip(dims, row, strict=True)}
 
 
+def stage_distinct_counts(
+    conn: Connection,
+    t: TableClause,
+    *,
+    stages: Sequence[tuple[str, str]],
+    dims: Sequence[str],
+    start: date,
+    end: date,
+) -> dict[tuple[str, str], dict[str, int]]:
+    """Return `distinct_counts` of several (journey, stage) pairs in one query."""
+    if not dims or not stages:
+        return {pair: {} for pair in stages}
+    cols = [func.count(func.distinct(_dim(t, d).element)).label(d) for d in dims]
+    pairs = or_(*(and_(t.c.journey == j, t.c.stage == s) for j, s in sorted(set(stages))))
+    query = (
+        select(t.c.journey, t.c.stage, *cols)
+        .where(t.c.day >= start, t.c.day <= end, pairs)
+        .group_by(t.c.journey, t.c.stage)
+    )
+    found = {
+        (str(r[0]), str(r[1])): {d: int(v or 0) for d, v in zip(dims, r[2:], strict=True)}
+        for r in conn.execute(query).all()
+    }
+    return {pair: found.get(pair, dict.fromkeys(dims, 0)) for pair in stages}
+
+
 def segment_series(
     conn: Connection,
     t: TableClause,
@@ -194,16 +233,20 @@ def segment_series(
     dims: Sequence[str],
     start: date,
     end: date,
-) -> pd.DataFrame:
-    """Return daily metric sums per journey, stage and single-dimension segment.
+    totals: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (stage totals, segments): daily metric sums per journey and stage, and per
+    single-dimension segment of each stage.
 
-    One pass with GROUPING SETS ((dim1), (dim2), …) under journey, stage and day; the result
-    is long: columns journey, stage, day, dim, value, visits and the metric sums.
+    One pass with GROUPING SETS ((dim1), (dim2), …) under journey, stage and day, plus the
+    empty set when `totals` is on (else the totals frame is empty). Segments come long:
+    columns journey, stage, day, dim, value, visits and the metric sums; totals are shaped
+    like `daily_series`.
     """
     present = set(t.c.keys())
     exprs = {d: func.coalesce(cast(t.c[d], String()), literal(NONE)) for d in dims if d in t.c}
     if not exprs:
-        return pd.DataFrame()
+        return pd.DataFrame(), pd.DataFrame()
     sums: list[ColumnElement[Any]] = [func.count().label("visits")]
     for m in metrics:
         if metric_available(m, present):
@@ -213,20 +256,27 @@ def segment_series(
                 term_sum(m.denominator, t).label(f"{m.name}__den"),
             ]
     cols = [t.c.journey, t.c.stage, t.c.day, *(e.label(f"d__{d}") for d, e in exprs.items()), *sums]
+    sets = [*((tuple_(),) if totals else ()), *exprs.values()]
     query = (
         select(*cols)
         .where(_scope(t, journey=None, stage=None, start=start, end=end))
-        .group_by(t.c.journey, t.c.stage, t.c.day, func.grouping_sets(*exprs.values()))
+        .group_by(t.c.journey, t.c.stage, t.c.day, func.grouping_sets(*sets))
     )
     wide = _frame(conn, query, [str(c.name) for c in cols])
+    wide["day"] = [_as_date(d) for d in wide["day"]]
+    for name in wide.columns:
+        if name.endswith(("__num", "__num2", "__den")):
+            wide[name] = wide[name].astype("float64")
+    labels = [f"d__{d}" for d in exprs]
     parts = []
     for d in exprs:
         part = wide[wide[f"d__{d}"].notna()].copy()
         part["dim"], part["value"] = d, part[f"d__{d}"].astype(str)
-        parts.append(part.drop(columns=[f"d__{x}" for x in exprs]))
+        parts.append(part.drop(columns=labels))
     long = pd.concat(parts, ignore_index=True)
-    long["day"] = [_as_date(d) for d in long["day"]]
-    for name in long.columns:
-        if name.endswith(("__num", "__num2", "__den")):
-            long[name] = long[name].astype("float64")
-    return long
+    if not totals:
+        return pd.DataFrame(), long
+    total = wide[wide[labels].isna().all(axis=1)].drop(columns=labels)
+    total = total.sort_values(["journey", "stage", "day"], kind="stable").reset_index(drop=True)
+    total["visits"] = total["visits"].astype("int64")
+    return total, long

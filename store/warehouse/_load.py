@@ -1,8 +1,10 @@
 """Load validated events into the warehouse in one transaction, exactly once per content.
 
-On DuckDB the typed staging table is inserted natively on the same connection; elsewhere
-it streams from an in-memory DuckDB as Arrow batches (COPY on PostgreSQL, batched inserts
-otherwise). The content hash in `ingested_files` makes a re-ingest a no-op.
+On DuckDB the typed staging table is inserted natively on the same connection; on Spark
+an in-memory DuckDB writes it as Parquet partitions under the table's location
+(`store.warehouse.spark.load`); elsewhere it streams from an in-memory DuckDB as Arrow
+batches (COPY on PostgreSQL, batched inserts otherwise).
+The content hash in `ingested_files` makes a re-ingest a no-op.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import io
 import json
 import time
 from collections.abc import Callable, Collection, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.csv as pacsv
@@ -26,9 +27,12 @@ from store.warehouse._schema import (
     events_clause,
     existing_columns,
     ingested_files,
+    record_file,
 )
-from store.warehouse._staging import Run, quote_ident
+from store.warehouse._staging import Run, quote_ident, runner
 from store.warehouse._validate import CLEAN, STAGING_SHARE, drop_staging, stage_file
+from store.warehouse.spark import DIALECT
+from store.warehouse.spark import load as spark_load
 
 Progress = Callable[[int, int], None]
 _CHUNK = 1_000_000
@@ -89,8 +93,12 @@ def ingest(
     *,
     known_stages: Mapping[str, Collection[str]] | None,
     progress: Progress | None,
+    location: Path | None = None,
 ) -> IngestReport:
-    """Validate and load one events file; see `Warehouse.ingest_events`."""
+    """Validate and load one events file; see `Warehouse.ingest_events`.
+
+    `location` is where a Spark warehouse keeps its Parquet files (unused elsewhere).
+    """
     began = time.perf_counter()
     if not path.is_file():
         raise InputError(path.name, None, None, f"file not found: {path}")
@@ -101,17 +109,23 @@ def ingest(
         report = done.model_copy(update={"file": path})
     elif engine.dialect.name == "duckdb":
         report = _ingest_native(engine, path, sha, known_stages, progress)
+    elif engine.dialect.name == DIALECT:
+        if location is None:
+            raise ValueError("a Spark warehouse needs the location of its Parquet files")
+        total, journeys, dims = spark_load.ingest(
+            engine, path, sha, known_stages, progress, location
+        )
+        report = IngestReport(
+            file=path,
+            rows=total,
+            already_ingested=False,
+            journeys=journeys,
+            dimensions=dims,
+            seconds=0.0,
+        )
     else:
         report = _ingest_streamed(engine, path, sha, known_stages, progress)
     return report.model_copy(update={"seconds": time.perf_counter() - began})
-
-
-def _runner(conn: Connection) -> Run:
-    def run(sql: str) -> list[tuple[object, ...]]:
-        result = conn.exec_driver_sql(sql)
-        return [tuple(r) for r in result.fetchall()] if result.returns_rows else []
-
-    return run
 
 
 def _ingest_native(
@@ -122,7 +136,7 @@ def _ingest_native(
     progress: Callable[[int, int], None] | None,
 ) -> IngestReport:
     with engine.connect() as conn:
-        run = _runner(conn)
+        run = runner(conn)
         try:
             columns, total, journeys = stage_file(conn, run, path, known_stages, progress)
             write_progress = _write_share(progress)
@@ -156,7 +170,7 @@ def _ingest_streamed(
     try:
         with staging_engine.connect() as staging:
             columns, total, journeys = stage_file(
-                staging, _runner(staging), path, known_stages, progress
+                staging, runner(staging), path, known_stages, progress
             )
             write_progress = _write_share(progress)
             dims = dimensions_of(columns)
@@ -228,25 +242,3 @@ def insert_streamed(
         done += batch.num_rows
         if progress is not None:
             progress(done, total)
-
-
-def record_file(
-    conn: Connection,
-    *,
-    sha: str,
-    path: Path,
-    rows: int,
-    journeys: dict[str, list[str]],
-    dimensions: list[str],
-) -> None:
-    """Remember the file's content hash so a re-ingest does nothing."""
-    conn.execute(
-        ingested_files.insert().values(
-            sha256=sha,
-            path=str(path),
-            rows=rows,
-            ingested_at=datetime.now(UTC),
-            journeys=json.dumps(journeys),
-            dimensions=json.dumps(dimensions),
-        )
-    )

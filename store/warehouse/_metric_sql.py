@@ -1,6 +1,6 @@
 """Translate metric catalog terms (store.catalog.Term) into SQLAlchemy Core expressions.
 
-Every expression is portable SQL (CASE, SUM, COUNT, CAST) so the same aggregation runs on
+Every expression is portable SQL (CASE, SUM, COUNT, CAST to DOUBLE) so the same aggregation runs on
 DuckDB, PostgreSQL and any other SQLAlchemy warehouse.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import Float, case, cast, func, literal
+from sqlalchemy import Double, case, cast, func, literal
 from sqlalchemy.sql import ColumnElement, FromClause
 
 from store.catalog import MetricDef, Term
@@ -21,7 +21,7 @@ def metric_available(metric: MetricDef, columns: Collection[str]) -> bool:
 
 def _condition(term: Term, src: FromClause) -> ColumnElement[bool]:
     col = src.c[str(term.column)]
-    thr = literal(term.threshold, Float())
+    thr: ColumnElement[float] = literal(term.threshold, Double())
     ops = {
         ">": col > thr,
         ">=": col >= thr,
@@ -35,10 +35,10 @@ def _condition(term: Term, src: FromClause) -> ColumnElement[bool]:
 def per_visit_value(term: Term, src: FromClause) -> ColumnElement[float]:
     """Return the term's value for one visit (row): its contribution to the sum."""
     if term.kind == "rows":
-        return literal(1.0, Float())
+        return literal(1.0, Double())
     col = src.c[str(term.column)]
     if term.kind == "sum":
-        return cast(col, Float())
+        return cast(col, Double())
     if term.kind == "count":
         return case((col.is_not(None), 1.0), else_=0.0)
     # A NULL fails the comparison, so absent values count as 0 as the catalog says.
@@ -48,13 +48,17 @@ def per_visit_value(term: Term, src: FromClause) -> ColumnElement[float]:
 def term_sum(term: Term, src: FromClause) -> ColumnElement[float]:
     """Return the aggregate Σ term over the grouped rows (0 when nothing is present)."""
     if term.kind == "rows":
-        return cast(func.count(), Float())
+        return cast(func.count(), Double())
     if term.kind == "count":
-        return cast(func.count(src.c[str(term.column)]), Float())
+        return cast(func.count(src.c[str(term.column)]), Double())
     return func.coalesce(func.sum(per_visit_value(term, src)), 0.0)
 
 
 def term_sum_squares(term: Term, src: FromClause) -> ColumnElement[float]:
     """Return Σ over visits of the squared per-visit value (for variance estimates)."""
+    if term.kind != "sum":
+        # A row count, a presence count or a condition is 0 or 1 per visit: its square is
+        # itself, and the same expression lets the engine compute the sum once.
+        return term_sum(term, src)
     value = per_visit_value(term, src)
     return func.coalesce(func.sum(value * value), 0.0)

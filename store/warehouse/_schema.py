@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -99,3 +102,25 @@ def events_clause(names: Iterable[str], name: str = EVENTS) -> TableClause:
 def dimensions_of(names: Iterable[str]) -> list[str]:
     """Return the dimension columns among `names` (everything not fixed nor a measure)."""
     return [n for n in names if n not in BASE and n not in MEASURES]
+
+
+def record_file(
+    conn: Connection,
+    *,
+    sha: str,
+    path: Path,
+    rows: int,
+    journeys: dict[str, list[str]],
+    dimensions: list[str],
+) -> None:
+    """Remember the file's content hash so a re-ingest does nothing."""
+    conn.execute(
+        ingested_files.insert().values(
+            sha256=sha,
+            path=str(path),
+            rows=rows,
+            ingested_at=datetime.now(UTC),
+            journeys=json.dumps(journeys),
+            dimensions=json.dumps(dimensions),
+        )
+    )

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import Connection
+
 from store.errors import InputError
 
 RAW = "__jo_raw"
@@ -129,3 +131,13 @@ def _is_duckdb_error(exc: BaseException) -> bool:
         orig = getattr(seen, "orig", None)
         seen = orig if isinstance(orig, BaseException) else seen.__cause__
     return False
+
+
+def runner(conn: Connection) -> Run:
+    """Return a function that runs SQL on `conn` and returns its rows (none for DDL)."""
+
+    def run(sql: str) -> list[tuple[object, ...]]:
+        result = conn.exec_driver_sql(sql)
+        return [tuple(r) for r in result.fetchall()] if result.returns_rows else []
+
+    return run

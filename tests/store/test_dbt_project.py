@@ -42,7 +42,10 @@ def _project(tmp_path: Path, files: dict[str, str]) -> Path:
         ({"models/a.yml": "metrics:\n  - type: simple\n"}, "a.yml:2", "field 'name': missing"),
         (
             {
-                "models/a.yml": "metrics:\n  - name: m\n    type: simple\n    type_params:\n      measure: nope\n"
+                "models/a.yml": (
+                    "metrics:\n  - name: m\n    type: simple\n"
+                    "    type_params:\n      measure: nope\n"
+                )
             },
             "a.yml:2",
             "unknown measure",

@@ -88,5 +88,6 @@ def test_the_catalog_lists_its_ratios(tmp_path: Path) -> None:
         app, ["--home", str(tmp_path / "h"), "metrics", "list"], env={"COLUMNS": "200"}
     )
     assert result.exit_code == 0, result.output
-    assert "completed / visits" in result.output
-    assert "contacts>1 / count:contacts" in result.output
+    rows = [line for line in result.output.splitlines() if "│" in line]
+    assert any("conversion" in r and "completed /" in r and "higher" in r for r in rows)
+    assert any("repeat_contac" in r and "contacts>1 /" in r and "lower" in r for r in rows)
