@@ -22,7 +22,9 @@ console = Console()
 def metrics_list(ctx: typer.Context) -> None:
     """List the catalog's metrics: the ratio of sums, direction, unit and money per unit."""
     table = Table(title="Metric catalog")
-    for col in ("metric", "label", "ratio of sums", "better", "unit", "money per unit"):
+    # The metric name is what users type elsewhere, so it is never cut; the rest may wrap.
+    table.add_column("metric", no_wrap=True)
+    for col in ("label", "ratio of sums", "better", "unit", "money per unit"):
         table.add_column(col)
     for m in env(ctx).settings.metrics.values():
         money = m.unit_value_column or f"{m.unit_value:g}"

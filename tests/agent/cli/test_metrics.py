@@ -84,10 +84,10 @@ def test_an_existing_output_is_not_overwritten_without_force(tmp_path: Path) -> 
 
 
 def test_the_catalog_lists_its_ratios(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        app, ["--home", str(tmp_path / "h"), "metrics", "list"], env={"COLUMNS": "200"}
-    )
+    # The console's width is fixed when the CLI is imported, so cells may wrap: each row's
+    # first line still holds the metric name, the numerator and the direction.
+    result = CliRunner().invoke(app, ["--home", str(tmp_path / "h"), "metrics", "list"])
     assert result.exit_code == 0, result.output
     rows = [line for line in result.output.splitlines() if "│" in line]
-    assert any("conversion" in r and "completed /" in r and "higher" in r for r in rows)
-    assert any("repeat_contac" in r and "contacts>1 /" in r and "lower" in r for r in rows)
+    assert any("conversion" in r and "completed" in r and "higher" in r for r in rows)
+    assert any("repeat_contact_rate" in r and "contacts>1" in r and "lower" in r for r in rows)
