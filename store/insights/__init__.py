@@ -1,10 +1,9 @@
 """The customer-insight store: validated ingest into Chroma and filtered vector search.
 
-Chroma (embedded, or a `chroma run` server through its HttpClient) holds every insight and
-does the filtering: a journey's window is one indexed day-key lookup on the server
-(`store.insights._chroma`), and only the rows it returns reach this process, which ranks
-them exactly. So the process holds one window at a time, never the collection; searches
-without a journey's window fall back to Chroma's own filtered nearest-neighbour query.
+Chroma (embedded, or a `chroma run` server) holds every insight and does the filtering: a
+journey's window is one indexed day-key lookup (`store.insights._chroma`). Embedded, the
+window's rows come here and are ranked exactly, one window at a time; on a server, and for
+searches without a window, Chroma ranks them with the same filter.
 """
 
 from __future__ import annotations
@@ -56,11 +55,14 @@ def _equal(
 class InsightStore:
     """Customer verbatims in a Chroma collection, embedded by our own embedder."""
 
-    def __init__(self, collection: Collection, embedder: Embedder, *, max_text_chars: int) -> None:
+    def __init__(
+        self, collection: Collection, embedder: Embedder, *, max_text_chars: int, remote: bool
+    ) -> None:
         self._col = collection
         self.embedder = embedder
         self.max_text_chars = max_text_chars
         self._day_keys = chroma.has_day_keys(collection)
+        self._remote = remote
 
     @classmethod
     def open(
@@ -73,7 +75,7 @@ class InsightStore:
     ) -> InsightStore:
         """Open (or create) the store: a Chroma server when url is set, else a local path."""
         col = chroma.open_collection(path=path, url=url, embedder_name=embedder.name)
-        return cls(col, embedder, max_text_chars=max_text_chars)
+        return cls(col, embedder, max_text_chars=max_text_chars, remote=bool(url))
 
     def count(self) -> int:
         """Return how many insights are stored."""
@@ -183,15 +185,20 @@ class InsightStore:
         where: Mapping[str, str] | None = None,
     ) -> list[InsightHit]:
         """Return the k insights nearest the query among those matching every filter."""
-        found = self._window(
-            journey=journey,
-            stage=stage,
-            start=start,
-            end=end,
-            source=source,
-            where=where,
-            embeddings=True,
-            limit=_MAX_WINDOW,
+        # On a server, shipping a window's vectors as JSON costs more than letting Chroma rank it.
+        found = (
+            None
+            if self._remote
+            else self._window(
+                journey=journey,
+                stage=stage,
+                start=start,
+                end=end,
+                source=source,
+                where=where,
+                embeddings=True,
+                limit=_MAX_WINDOW,
+            )
         )
         if found is None:
             return self.search_chroma(
@@ -223,9 +230,15 @@ class InsightStore:
         source: str | None = None,
         where: Mapping[str, str] | None = None,
     ) -> list[InsightHit]:
-        """Answer `search` with Chroma's own `where` filter (the reference; slower)."""
+        """Answer `search` with Chroma's own filtered query (day keys when a window has them)."""
         equal = _equal(journey=journey, stage=stage, source=source, where=where)
-        flt = chroma.where_clause(equal=equal, start=start, end=end)
+        keys = chroma.key_clause(journey=journey, stage=stage, start=start, end=end)
+        if keys is None or not self._day_keys:
+            flt = chroma.where_clause(equal=equal, start=start, end=end)
+        else:
+            # The day keys already pin the journey, the stage and the days.
+            rest = _equal(journey=None, stage=None, source=source, where=where)
+            flt = chroma.where_clause(equal=rest, also=[keys])
         found = chroma.query(self._col, self.embedder.embed([query]), k=k, where=flt)
         return [InsightHit(*hit) for hit in found]
 

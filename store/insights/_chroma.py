@@ -10,7 +10,7 @@ apply the remaining filters to the rows that come back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -97,9 +97,11 @@ def where_clause(
     equal: Mapping[str, str],
     start: date | None = None,
     end: date | None = None,
+    also: Sequence[dict[str, object]] = (),
 ) -> dict[str, object] | None:
-    """Return the Chroma `where` filter for metadata equalities and a time window."""
-    clauses: list[dict[str, object]] = [{k: {"$eq": v}} for k, v in equal.items()]
+    """Return the Chroma `where` filter for metadata equalities, a time window and `also`."""
+    clauses: list[dict[str, object]] = [*also]
+    clauses += [{k: {"$eq": v}} for k, v in equal.items()]
     if start is not None:
         clauses.append({"ts_epoch": {"$gte": epoch(start)}})
     if end is not None:
