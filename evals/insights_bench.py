@@ -57,6 +57,7 @@ class InsightsBenchReport(BaseModel):
     chroma_query_p50_ms: float = 0.0
     chroma_query_p95_ms: float = 0.0
     chroma_agreement_at_10: float = 0.0
+    exact_agreement_at_10: float = 0.0
     query_embed_p50_ms: float = 0.0
     query_embed_p95_ms: float = 0.0
     evidence_ms: float = 0.0
@@ -226,6 +227,7 @@ def render_insights_bench(report: InsightsBenchReport) -> Table:
     chroma = f"{report.chroma_query_p50_ms:.1f} / {report.chroma_query_p95_ms:.1f} ms"
     table.add_row("Chroma's own where + nearest p50 / p95", chroma)
     table.add_row("Top-10 agreement with Chroma's", f"{report.chroma_agreement_at_10:.2f}")
+    table.add_row("Top-10 agreement with exact ranking", f"{report.exact_agreement_at_10:.2f}")
     table.add_row("First search after reopening", f"{report.reopen_first_query_ms:.0f} ms")
     table.add_row("Peak RSS of the journeyops process", f"{report.peak_rss_mb:,.0f} MB")
     if report.server_peak_rss_mb:

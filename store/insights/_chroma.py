@@ -139,19 +139,33 @@ def read(col: Collection, where: dict[str, object] | None, *, limit: int, embedd
     return ids, docs, metas, matrix
 
 
+# Filtered HNSW search loses recall when the filter keeps few rows: asking for this many
+# times k widens the search, and the candidates are then ranked exactly here.
+OVERFETCH = 20
+
+
 def query(col: Collection, vector: Vectors, *, k: int, where: dict[str, object] | None) -> Found:
-    """Return (id, text, metadata, cosine distance) of the k nearest rows Chroma filters in."""
+    """Return (id, text, metadata, cosine distance) of the k nearest rows Chroma filters in.
+
+    Chroma's filtered nearest-neighbour search is approximate, so it is asked for
+    `OVERFETCH × k` candidates with their vectors, which are ranked exactly by cosine.
+    """
+    if k <= 0:
+        return []
     res = col.query(
         query_embeddings=vector,
-        n_results=k,
+        n_results=k * OVERFETCH,
         where=where,  # type: ignore[arg-type]
-        include=["documents", "metadatas", "distances"],
+        include=["documents", "metadatas", "embeddings"],
     )
     ids = res["ids"][0]
+    if not ids:
+        return []
     docs = (res["documents"] or [[]])[0]
     metas = (res["metadatas"] or [[]])[0]
-    dists = (res["distances"] or [[]])[0]
+    found = np.asarray((res["embeddings"] or [[]])[0], dtype=np.float32).reshape(len(ids), -1)
+    sims = found @ np.asarray(vector, dtype=np.float32).reshape(-1)
+    top = np.argsort(-sims, kind="stable")[:k]
     return [
-        (i, d or "", cast(Meta, dict(m or {})), float(x))
-        for i, d, m, x in zip(ids, docs, metas, dists, strict=True)
+        (ids[i], docs[i] or "", cast(Meta, dict(metas[i] or {})), float(1.0 - sims[i])) for i in top
     ]
