@@ -92,6 +92,33 @@ class WebSettings(_Section):
     secure_cookie: bool = False
 
 
+class SlackSettings(_Section):
+    """Slack: where proposals go per journey, and which journeyops user each Slack user is."""
+
+    # Slack user id (U…) -> journeyops user name; an unmapped clicker decides nothing.
+    users: dict[str, str] = {}
+    # Journey id -> channel id (C…); `default` catches journeys without their own.
+    channels: dict[str, str] = {}
+    bot_token_env: str = "SLACK_BOT_TOKEN"
+    signing_secret_env: str = "SLACK_SIGNING_SECRET"
+    # Empty: Slack's own Web API; set for Enterprise Grid proxies (and local tests).
+    api_url: str = ""
+
+
+class EmailSettings(_Section):
+    """Digests and weekly reviews by SMTP; the password only from the environment."""
+
+    host: str = ""
+    port: int = Field(default=587, ge=1, le=65535)
+    sender: str = ""
+    # Journey id -> addresses; `default` receives every journey without its own list.
+    recipients: dict[str, list[str]] = {}
+    username: str = ""
+    password_env: str = "JOURNEYOPS_SMTP_PASSWORD"
+    starttls: bool = True
+    timeout_s: float = Field(default=30.0, gt=0)
+
+
 class CatalogSettings(_Section):
     """More metric tables: TOML files of `[metrics.*]`, e.g. written by `metrics import dbt`."""
 
@@ -115,6 +142,8 @@ class Settings(_Section):
     workflows: dict[str, WorkflowTarget] = {}
     schedule: SchedulerSettings = SchedulerSettings()
     web: WebSettings = WebSettings()
+    slack: SlackSettings = SlackSettings()
+    email: EmailSettings = EmailSettings()
 
     @model_validator(mode="before")
     @classmethod
