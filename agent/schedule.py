@@ -24,6 +24,8 @@ from agent.actions.graph import sync_threads
 from agent.actions.outcome_check import check_outcomes
 from agent.context import RunContext
 from agent.investigate.scan import run_scan
+from agent.notify.mail import email_digest
+from agent.notify.slack_channel import post_new_proposals
 from store.gate.actions import escalate_overdue
 from store.gate.rules import expire_overdue
 from store.schedule_runs import claim_slot, finish_slot, slot_key
@@ -126,11 +128,16 @@ class Scheduler:
             "new_proposals": recs,
         }
         sent = self._send_digest(f"digest-{slot}", digest)
+        env = self.environ
         return {
             "breakdowns": len(result.breakdowns),
             "proposed": len(outcome.proposed),
             "already_filed": len(outcome.existing),
             "digest": sent,
+            "slack": post_new_proposals(
+                self.ctx, action_ids=outcome.proposed, digest=digest, environ=env
+            ),
+            "email": email_digest(self.ctx, digest=digest, environ=env),
         }
 
     def _send_digest(self, key: str, payload: dict[str, object]) -> str:
