@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+from collections.abc import Mapping
 from typing import Any
 
 import anyio
@@ -21,9 +23,11 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from starlette.requests import Request
 
+from agent.chat.tools.actions import Proposal
 from agent.chat.tools.registry import REGISTRY, ToolOutcome, ToolRegistry
 from agent.chat.tools.session import ToolSession
 from agent.context import RunContext
+from agent.notify.slack_channel import post_new_proposals
 
 SERVER_NAME = "journeyops"
 INSTRUCTIONS = (
@@ -36,9 +40,15 @@ INSTRUCTIONS = (
 class ToolHost:
     """Runs registry calls for authenticated users, one tool session per user."""
 
-    def __init__(self, ctx: RunContext, registry: ToolRegistry = REGISTRY) -> None:
+    def __init__(
+        self,
+        ctx: RunContext,
+        registry: ToolRegistry = REGISTRY,
+        environ: Mapping[str, str] = os.environ,
+    ) -> None:
         self.ctx = ctx
         self.registry = registry
+        self.environ = environ
         self._sessions: dict[str, ToolSession] = {}
         self._lock = anyio.Lock()
 
@@ -68,7 +78,17 @@ class ToolHost:
 
     def _execute(self, user: str, name: str, arguments: dict[str, Any]) -> ToolOutcome:
         try:
-            return self.registry.execute(self._session(user), name, arguments)
+            session = self._session(user)
+            outcome = self.registry.execute(session, name, arguments)
+            if isinstance(outcome.result, Proposal) and outcome.result.newly_filed:
+                # The council hears of a proposal where it decides, as for scheduled scans.
+                post_new_proposals(
+                    session.ctx,
+                    action_ids=[outcome.result.action_id],
+                    digest=None,
+                    environ=self.environ,
+                )
+            return outcome
         finally:
             # A long-running server must not hold the embedded warehouse between calls.
             self.ctx.warehouse.close()
@@ -92,9 +112,11 @@ def as_result(outcome: ToolOutcome) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(text=text)], structured_content=body)
 
 
-def build_server(ctx: RunContext, *, user: str | None = None) -> Server[Any]:
+def build_server(
+    ctx: RunContext, *, user: str | None = None, environ: Mapping[str, str] = os.environ
+) -> Server[Any]:
     """Return an MCP server for the registry; `user` fixes the caller (stdio), else its token."""
-    host = ToolHost(ctx)
+    host = ToolHost(ctx, environ=environ)
 
     async def list_tools(
         _rc: ServerRequestContext[Any], _params: types.PaginatedRequestParams | None

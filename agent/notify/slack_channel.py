@@ -7,6 +7,7 @@ without it Slack is off and nothing is posted. Each journey posts to its own cha
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -70,8 +71,8 @@ class SlackChannel:
         for channel in sorted(channels):
             _call(
                 "chat.postMessage",
-                lambda c=channel: self.client.chat_postMessage(
-                    channel=c, text=title, blocks=blocks
+                functools.partial(
+                    self.client.chat_postMessage, channel=channel, text=title, blocks=blocks
                 ),
             )
         return len(channels)

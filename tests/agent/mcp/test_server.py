@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import anyio
 from mcp import Client
 
 from agent.chat.tools.registry import REGISTRY
+from agent.config import SlackSettings
 from agent.mcp.server import build_server
 from tests.agent.mcp.conftest import McpHome
+from tests.support.slack_api import FakeSlack
 
 
 def test_tools_are_the_registry_s_own_schemas_and_descriptions(mcp_home: McpHome) -> None:
@@ -28,3 +33,39 @@ def test_a_call_without_an_authenticated_user_is_refused(mcp_home: McpHome) -> N
             return result.is_error, getattr(result.content[0], "text", "")
 
     assert anyio.run(call) == (True, "catalog: no authenticated journeyops user")
+
+
+def test_a_proposal_filed_over_mcp_is_posted_to_the_journey_s_slack_channel(
+    mcp_home: McpHome,
+) -> None:
+    ctx = mcp_home.context()
+    with FakeSlack() as slack:
+        ctx.settings = ctx.settings.model_copy(
+            update={"slack": SlackSettings(channels={"default": "C-ALL"}, api_url=slack.url)}
+        )
+        server = build_server(ctx, user="maria", environ={"SLACK_BOT_TOKEN": "xoxb-test"})
+
+        async def propose() -> dict[str, Any]:
+            async with Client(server) as client:
+                found = await client.call_tool("detect_breakdowns", {})
+                assert isinstance(found.structured_content, dict)
+                bd = next(b for b in found.structured_content["breakdowns"] if b.get("top_cause"))
+                fixes = await client.call_tool(
+                    "recommend_fixes", {"breakdown_id": bd["breakdown_id"]}
+                )
+                assert isinstance(fixes.structured_content, dict)
+                playbook = fixes.structured_content["recommendations"][0]["playbook"]
+                filed = await client.call_tool(
+                    "propose_action", {"breakdown_id": bd["breakdown_id"], "playbook": playbook}
+                )
+                assert isinstance(filed.structured_content, dict)
+                return filed.structured_content
+
+        proposal = anyio.run(propose)
+    ctx.warehouse.close()
+
+    assert proposal["newly_filed"]
+    (post,) = slack.of("chat.postMessage")
+    assert post.body["channel"] == "C-ALL"
+    assert proposal["action_id"] in json.dumps(post.body["blocks"])
+    assert "proposed by maria" in json.dumps(post.body["blocks"])
