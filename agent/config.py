@@ -71,12 +71,16 @@ class SchedulerSettings(_Section):
     scan_cron: str = "0 6 * * *"
     outcome_cron: str = "30 6 * * *"
     digest_targets: list[str] = []
+    # The weekly review by email ([email]); empty means it is not scheduled.
+    weekly_cron: str = ""
 
     @model_validator(mode="after")
     def _check_crons(self) -> SchedulerSettings:
 
-        for key in ("scan_cron", "outcome_cron"):
-            if not croniter.is_valid(getattr(self, key)):
+        for key in ("scan_cron", "outcome_cron", "weekly_cron"):
+            if (key != "weekly_cron" or self.weekly_cron) and not croniter.is_valid(
+                getattr(self, key)
+            ):
                 raise ValueError(f"{key}: not a valid cron expression")
         return self
 

@@ -189,3 +189,27 @@ def test_a_scheduled_scan_posts_new_proposals_to_slack_and_emails_the_digest(
     html = mail.message.get_body(("html",))
     assert html is not None
     assert all(aid in html.get_content() for aid in _ids(ctx))
+
+
+def test_the_weekly_job_emails_each_journey_s_review_when_scheduled(small: RunContext) -> None:
+    assert "weekly" not in Scheduler(small).crons()
+    with SmtpServer() as smtp:
+        small.settings = small.settings.model_copy(
+            update={
+                "schedule": SchedulerSettings(weekly_cron="0 7 * * 1"),
+                "email": EmailSettings(
+                    host="127.0.0.1",
+                    port=smtp.port,
+                    sender="journeyops@example.com",
+                    recipients={"checkout": ["council@example.com"]},
+                    starttls=False,
+                ),
+            }
+        )
+        monday = dt.datetime(2026, 3, 30, 7, 0, tzinfo=dt.UTC)
+        lines = Scheduler(small).run_due(now=monday)
+
+    assert lines == [f"weekly {monday.isoformat()}: email=1"]
+    (mail,) = smtp.received
+    assert mail.recipients == ["council@example.com"]
+    assert mail.message["Subject"].startswith("Weekly review: ")
