@@ -2,7 +2,7 @@
 
 Order matters: the request must carry Slack's signature over its exact body and a
 timestamp no older than five minutes (else it is refused and audited, nothing parsed);
-the clicking Slack user must map to a journeyops user in `[slack] users`; the button's
+the clicking Slack user must map to an enabled journeyops user in `[slack] users`; the button's
 payload hash must still be the action's (an edited proposal needs a fresh look). Only
 then does `decide_then_resume` let the gate check membership, quorum and separation of
 duties and record the decision. The message is updated in place with the quorum progress,
@@ -29,6 +29,7 @@ from agent.notify.slack_messages import parse_button
 from store.audit import append_event
 from store.gate.actions import get_action
 from store.gate.rules import DecisionRefused
+from store.web_auth import get_user
 
 MAX_AGE_S = 300
 
@@ -94,8 +95,15 @@ def _click(ctx: RunContext, payload: dict[str, Any], environ: Mapping[str, str])
             ctx, slack, channel, slack_user, _refuse(ctx, 200, reason, slack_user, action_id)
         )
     with ctx.sessions() as session:
+        enabled = get_user(session, name=user) is not None
         row = get_action(session, action_id=action_id)
         current = row.payload_sha256 if row is not None else None
+    if not enabled:
+        # Disabling a user in journeyops cuts their Slack clicks too.
+        reason = f"journeyops user {user} is disabled or was never added"
+        return _tell(
+            ctx, slack, channel, slack_user, _refuse(ctx, 200, reason, slack_user, action_id)
+        )
     if current != digest:
         reason = "the proposal changed since this message was posted; review the new version"
         return _tell(

@@ -15,6 +15,7 @@ from agent.context import RunContext, build_context
 from agent.workspace import Workspace
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
+from store.web_auth import add_user
 from tests.support.slack_api import FakeSlack
 from tests.support.web import NOW, seeded_breakdown
 
@@ -63,6 +64,8 @@ def seeded(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
             save_journeys(
                 session, specs=[JourneySpec(id="checkout", stages=["payment"], council=council)]
             )
+            for member in council.members:
+                add_user(session, name=member.user, role=member.role, now=NOW)
         filed = file_proposals(ctx, [seeded_breakdown()], as_of=dt.date(2026, 3, 31))
         yield Seeded(ctx=ctx, action_id=filed.proposed[0], slack=fake)
         ctx.warehouse.close()

@@ -18,6 +18,7 @@ from agent.web import create_app
 from store.gate.actions import decisions_for, get_action
 from store.models import AuditEvent, OutboxRow
 from store.states import ActionStatus
+from store.web_auth import disable_user
 from tests.agent.notify.conftest import CHANNEL, SECRET, Seeded
 from tests.support.web import NOW
 
@@ -141,3 +142,14 @@ def test_unknown_users_viewers_and_stale_buttons_decide_nothing(seeded: Seeded) 
     refused = _refusals(seeded)
     assert [e["actor"] for e in refused] == ["slack:U999", "slack:U4", "slack:U1"]
     assert len(seeded.slack.of("chat.postEphemeral")) == 3
+
+
+def test_a_disabled_journeyops_user_cannot_decide_from_slack(seeded: Seeded) -> None:
+    with seeded.ctx.sessions.begin() as session:
+        disable_user(session, name="li", now=NOW)
+    with TestClient(create_app(lambda: seeded.ctx)) as client:
+        status, text = _click(client, seeded, slack_user="U1")
+
+    assert (status, text) == (200, "journeyops user li is disabled or was never added")
+    assert _decisions(seeded) == []
+    assert [e["actor"] for e in _refusals(seeded)] == ["slack:U1"]
