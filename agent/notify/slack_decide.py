@@ -154,7 +154,7 @@ def _refuse(
             session,
             actor=f"slack:{actor or 'unverified'}"[:100],
             kind="slack.refused",
-            subject=action_id or "slack",
+            subject=(action_id or "slack")[:64],
             data={"reason": reason},
             now=ctx.clock(),
         )
