@@ -18,7 +18,8 @@ MCP_PATH = "/mcp"
 
 def serve_stdio(ctx: RunContext, *, token: str | None) -> None:
     """Serve over stdin/stdout as the token's user until the client closes the pipe."""
-    server = build_server(ctx, user=stdio_user(ctx, token))
+    stdio_user(ctx, token)  # Refuse to start at all without a live token.
+    server = build_server(ctx, token=token)
 
     async def run() -> None:
         async with stdio_server() as (read, write):

@@ -27,6 +27,7 @@ from agent.chat.tools.actions import Proposal
 from agent.chat.tools.registry import REGISTRY, ToolOutcome, ToolRegistry
 from agent.chat.tools.session import ToolSession
 from agent.context import RunContext
+from agent.mcp.auth import user_for_token
 from agent.notify.slack_channel import post_new_proposals
 
 SERVER_NAME = "journeyops"
@@ -113,9 +114,14 @@ def as_result(outcome: ToolOutcome) -> types.CallToolResult:
 
 
 def build_server(
-    ctx: RunContext, *, user: str | None = None, environ: Mapping[str, str] = os.environ
+    ctx: RunContext, *, token: str | None = None, environ: Mapping[str, str] = os.environ
 ) -> Server[Any]:
-    """Return an MCP server for the registry; `user` fixes the caller (stdio), else its token."""
+    """Return an MCP server for the registry, calling as the user of `token` (stdio) or else
+    of each request's bearer token (HTTP).
+
+    The token is checked on every call, so revoking it or disabling its user takes effect
+    at once, as in the council app.
+    """
     host = ToolHost(ctx, environ=environ)
 
     async def list_tools(
@@ -126,9 +132,12 @@ def build_server(
     async def call_tool(
         rc: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        caller = user or _token_user(rc)
+        if token is not None:
+            caller = await anyio.to_thread.run_sync(user_for_token, ctx, token)
+        else:
+            caller = _token_user(rc)
         if caller is None:
-            text = f"{params.name}: no authenticated journeyops user"
+            text = f"{params.name}: no authenticated journeyops user (is the token still live?)"
             return types.CallToolResult(content=[types.TextContent(text=text)], is_error=True)
         return await host.call(caller, params.name, dict(params.arguments or {}))
 

@@ -11,13 +11,14 @@ from mcp import Client
 from agent.chat.tools.registry import REGISTRY
 from agent.config import SlackSettings
 from agent.mcp.server import build_server
+from store.web_auth import add_user, create_token, revoke_tokens
 from tests.agent.mcp.conftest import McpHome
 from tests.support.slack_api import FakeSlack
 
 
 def test_tools_are_the_registry_s_own_schemas_and_descriptions(mcp_home: McpHome) -> None:
     async def listed() -> list[tuple[str, str | None, object, object]]:
-        async with Client(build_server(mcp_home.context(), user="maria")) as client:
+        async with Client(build_server(mcp_home.context(), token=mcp_home.token)) as client:
             tools = (await client.list_tools()).tools
             return [(t.name, t.description, t.input_schema, t.output_schema) for t in tools]
 
@@ -32,7 +33,28 @@ def test_a_call_without_an_authenticated_user_is_refused(mcp_home: McpHome) -> N
             result = await client.call_tool("catalog", {})
             return result.is_error, getattr(result.content[0], "text", "")
 
-    assert anyio.run(call) == (True, "catalog: no authenticated journeyops user")
+    assert anyio.run(call) == (
+        True,
+        "catalog: no authenticated journeyops user (is the token still live?)",
+    )
+
+
+def test_a_token_revoked_while_serving_stops_the_next_call(mcp_home: McpHome) -> None:
+    ctx = mcp_home.context()
+    with ctx.sessions.begin() as session:
+        add_user(session, name="sam", role="journey_owner", now=ctx.clock())
+        token = create_token(session, user="sam", now=ctx.clock())
+
+    async def two_calls() -> tuple[bool, bool]:
+        async with Client(build_server(ctx, token=token)) as client:
+            before = await client.call_tool("catalog", {})
+            with ctx.sessions.begin() as session:
+                revoke_tokens(session, user="sam", now=ctx.clock())
+            after = await client.call_tool("catalog", {})
+            return before.is_error, after.is_error
+
+    assert anyio.run(two_calls) == (False, True)
+    ctx.warehouse.close()
 
 
 def test_a_proposal_filed_over_mcp_is_posted_to_the_journey_s_slack_channel(
@@ -43,7 +65,7 @@ def test_a_proposal_filed_over_mcp_is_posted_to_the_journey_s_slack_channel(
         ctx.settings = ctx.settings.model_copy(
             update={"slack": SlackSettings(channels={"default": "C-ALL"}, api_url=slack.url)}
         )
-        server = build_server(ctx, user="maria", environ={"SLACK_BOT_TOKEN": "xoxb-test"})
+        server = build_server(ctx, token=mcp_home.token, environ={"SLACK_BOT_TOKEN": "xoxb-test"})
 
         async def propose() -> dict[str, Any]:
             async with Client(server) as client:
