@@ -60,7 +60,7 @@ def handle_interaction(
     """Verify and carry out one Slack interaction request (the raw form-encoded body)."""
     secret = environ.get(ctx.settings.slack.signing_secret_env, "")
     if not secret:
-        return SlackReply(503, "Slack is not configured: no signing secret")
+        return SlackReply(404, "Slack is not configured: no signing secret")
     stamp = headers.get("x-slack-request-timestamp", "")
     signature = headers.get("x-slack-signature", "")
     now = ctx.clock().timestamp()

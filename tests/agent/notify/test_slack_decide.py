@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 
+import pytest
 from fastapi.testclient import TestClient
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
@@ -153,3 +154,14 @@ def test_a_disabled_journeyops_user_cannot_decide_from_slack(seeded: Seeded) -> 
     assert (status, text) == (200, "journeyops user li is disabled or was never added")
     assert _decisions(seeded) == []
     assert [e["actor"] for e in _refusals(seeded)] == ["slack:U1"]
+
+
+def test_without_a_signing_secret_the_endpoint_decides_nothing(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SLACK_SIGNING_SECRET")
+    with TestClient(create_app(lambda: seeded.ctx)) as client:
+        status, text = _click(client, seeded, slack_user="U1")
+
+    assert (status, text) == (404, "Slack is not configured: no signing secret")
+    assert _decisions(seeded) == []
