@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +18,7 @@ from tools.recommend import Playbook
 from tools.workflows import WorkflowTarget
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "config.toml"
+_ADDRESS = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+")
 
 
 class ConfigError(Exception):
@@ -121,6 +123,16 @@ class EmailSettings(_Section):
     password_env: str = "JOURNEYOPS_SMTP_PASSWORD"
     starttls: bool = True
     timeout_s: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check_addresses(self) -> EmailSettings:
+        # One plain address per entry: no display names, lists or line breaks in headers.
+        for where, address in [("sender", self.sender)] + [
+            (f"recipients.{j}", a) for j, addresses in self.recipients.items() for a in addresses
+        ]:
+            if address and not _ADDRESS.fullmatch(address):
+                raise ValueError(f"{where}: {address!r} is not a plain email address")
+        return self
 
 
 class CatalogSettings(_Section):
