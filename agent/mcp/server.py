@@ -10,6 +10,7 @@ worker thread, one at a time, because the tools use the blocking warehouse and s
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 from collections.abc import Mapping
@@ -31,6 +32,7 @@ from agent.mcp.auth import user_for_token
 from agent.notify.slack_channel import post_new_proposals
 
 SERVER_NAME = "journeyops"
+SESSION_TTL = dt.timedelta(minutes=10)
 INSTRUCTIONS = (
     "journeyops watches customer-journey metrics. Read-only tools query metrics, detect and "
     "localize breakdowns, search customer quotes and rank fixes; propose_action files a fix "
@@ -50,7 +52,7 @@ class ToolHost:
         self.ctx = ctx
         self.registry = registry
         self.environ = environ
-        self._sessions: dict[str, ToolSession] = {}
+        self._sessions: dict[str, tuple[dt.datetime, ToolSession]] = {}
         self._lock = anyio.Lock()
 
     def tools(self) -> list[types.Tool]:
@@ -95,12 +97,23 @@ class ToolHost:
             self.ctx.warehouse.close()
 
     def _session(self, user: str) -> ToolSession:
-        if user not in self._sessions:
+        """Return the user's tool session, renewed when older than `SESSION_TTL`.
+
+        A session caches the newest day and its scans, which is right within one
+        conversation but not for a server that outlives new data; a renewed session keeps
+        the breakdown ids handed out before, so they still resolve.
+        """
+        now = self.ctx.clock()
+        found = self._sessions.get(user)
+        if found is None or now - found[0] > SESSION_TTL:
             # A proposal filed through MCP is the caller's: they may not approve it.
             approval = self.ctx.settings.approval.model_copy(update={"proposer": user})
             settings = self.ctx.settings.model_copy(update={"approval": approval})
-            self._sessions[user] = ToolSession(dataclasses.replace(self.ctx, settings=settings))
-        return self._sessions[user]
+            ctx = dataclasses.replace(self.ctx, settings=settings)
+            known = found[1].known if found is not None else None
+            found = (now, ToolSession(ctx, known=known))
+            self._sessions[user] = found
+        return found[1]
 
 
 def as_result(outcome: ToolOutcome) -> types.CallToolResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -10,7 +11,7 @@ from mcp import Client
 
 from agent.chat.tools.registry import REGISTRY
 from agent.config import SlackSettings
-from agent.mcp.server import build_server
+from agent.mcp.server import SESSION_TTL, ToolHost, build_server
 from store.web_auth import add_user, create_token, revoke_tokens
 from tests.agent.mcp.conftest import McpHome
 from tests.support.slack_api import FakeSlack
@@ -91,3 +92,20 @@ def test_a_proposal_filed_over_mcp_is_posted_to_the_journey_s_slack_channel(
     assert post.body["channel"] == "C-ALL"
     assert proposal["action_id"] in json.dumps(post.body["blocks"])
     assert "proposed by maria" in json.dumps(post.body["blocks"])
+
+
+def test_a_user_s_tool_session_is_renewed_but_keeps_the_ids_it_handed_out(
+    mcp_home: McpHome,
+) -> None:
+    ctx = mcp_home.context()
+    now = [dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)]
+    ctx.clock = lambda: now[0]
+    host = ToolHost(ctx, environ={})
+    first = host._session("maria")
+    first.known["bd-x"] = "2026-03-31"
+    assert host._session("maria") is first
+    now[0] += SESSION_TTL + dt.timedelta(seconds=1)
+    renewed = host._session("maria")
+    assert renewed is not first and renewed.known == {"bd-x": "2026-03-31"}
+    assert renewed.ctx.settings.approval.proposer == "maria"
+    ctx.warehouse.close()
