@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +18,7 @@ from tools.recommend import Playbook
 from tools.workflows import WorkflowTarget
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "config.toml"
+_ADDRESS = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+")
 
 
 class ConfigError(Exception):
@@ -71,12 +73,16 @@ class SchedulerSettings(_Section):
     scan_cron: str = "0 6 * * *"
     outcome_cron: str = "30 6 * * *"
     digest_targets: list[str] = []
+    # The weekly review by email ([email]); empty means it is not scheduled.
+    weekly_cron: str = ""
 
     @model_validator(mode="after")
     def _check_crons(self) -> SchedulerSettings:
 
-        for key in ("scan_cron", "outcome_cron"):
-            if not croniter.is_valid(getattr(self, key)):
+        for key in ("scan_cron", "outcome_cron", "weekly_cron"):
+            if (key != "weekly_cron" or self.weekly_cron) and not croniter.is_valid(
+                getattr(self, key)
+            ):
                 raise ValueError(f"{key}: not a valid cron expression")
         return self
 
@@ -90,6 +96,43 @@ class WebSettings(_Section):
     session_minutes: int = Field(default=480, ge=5)
     confirm_minutes: int = Field(default=10, ge=1)
     secure_cookie: bool = False
+
+
+class SlackSettings(_Section):
+    """Slack: where proposals go per journey, and which journeyops user each Slack user is."""
+
+    # Slack user id (U…) -> journeyops user name; an unmapped clicker decides nothing.
+    users: dict[str, str] = {}
+    # Journey id -> channel id (C…); `default` catches journeys without their own.
+    channels: dict[str, str] = {}
+    bot_token_env: str = "SLACK_BOT_TOKEN"
+    signing_secret_env: str = "SLACK_SIGNING_SECRET"
+    # Empty: Slack's own Web API; set for Enterprise Grid proxies (and local tests).
+    api_url: str = ""
+
+
+class EmailSettings(_Section):
+    """Digests and weekly reviews by SMTP; the password only from the environment."""
+
+    host: str = ""
+    port: int = Field(default=587, ge=1, le=65535)
+    sender: str = ""
+    # Journey id -> addresses; `default` receives every journey without its own list.
+    recipients: dict[str, list[str]] = {}
+    username: str = ""
+    password_env: str = "JOURNEYOPS_SMTP_PASSWORD"
+    starttls: bool = True
+    timeout_s: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check_addresses(self) -> EmailSettings:
+        # One plain address per entry: no display names, lists or line breaks in headers.
+        for where, address in [("sender", self.sender)] + [
+            (f"recipients.{j}", a) for j, addresses in self.recipients.items() for a in addresses
+        ]:
+            if address and not _ADDRESS.fullmatch(address):
+                raise ValueError(f"{where}: {address!r} is not a plain email address")
+        return self
 
 
 class CatalogSettings(_Section):
@@ -115,6 +158,8 @@ class Settings(_Section):
     workflows: dict[str, WorkflowTarget] = {}
     schedule: SchedulerSettings = SchedulerSettings()
     web: WebSettings = WebSettings()
+    slack: SlackSettings = SlackSettings()
+    email: EmailSettings = EmailSettings()
 
     @model_validator(mode="before")
     @classmethod

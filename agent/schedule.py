@@ -24,12 +24,14 @@ from agent.actions.graph import sync_threads
 from agent.actions.outcome_check import check_outcomes
 from agent.context import RunContext
 from agent.investigate.scan import run_scan
+from agent.notify.mail import MailError, email_digest, email_weekly
+from agent.notify.slack_channel import post_new_proposals
 from store.gate.actions import escalate_overdue
 from store.gate.rules import expire_overdue
 from store.schedule_runs import claim_slot, finish_slot, slot_key
 from tools.workflows import DeliveryError, deliver
 
-Job = Literal["scan", "outcomes"]
+Job = Literal["scan", "outcomes", "weekly"]
 _MAX_SLEEP_S = 60.0
 
 
@@ -48,7 +50,10 @@ class Scheduler:
 
     def crons(self) -> dict[Job, str]:
         s = self.ctx.settings.schedule
-        return {"scan": s.scan_cron, "outcomes": s.outcome_cron}
+        crons: dict[Job, str] = {"scan": s.scan_cron, "outcomes": s.outcome_cron}
+        if s.weekly_cron:
+            crons["weekly"] = s.weekly_cron
+        return crons
 
     def run_due(self, *, now: dt.datetime, force: bool = False) -> list[str]:
         """Run each job's most recent firing at or before `now` (every job when `force`)."""
@@ -88,7 +93,10 @@ class Scheduler:
             )
         if not claimed:
             return f"{job} {slot}: already run by another scheduler; skipped"
-        summary = self._scan(slot) if job == "scan" else self._outcomes()
+        if job == "weekly":
+            summary = self._weekly()
+        else:
+            summary = self._scan(slot) if job == "scan" else self._outcomes()
         with self.ctx.sessions.begin() as session:
             finish_slot(session, job=job, fire_at=fire_at, summary=summary, now=self.ctx.clock())
         return f"{job} {slot}: " + ", ".join(f"{k}={v}" for k, v in summary.items())
@@ -126,11 +134,16 @@ class Scheduler:
             "new_proposals": recs,
         }
         sent = self._send_digest(f"digest-{slot}", digest)
+        env = self.environ
         return {
             "breakdowns": len(result.breakdowns),
             "proposed": len(outcome.proposed),
             "already_filed": len(outcome.existing),
             "digest": sent,
+            "slack": post_new_proposals(
+                self.ctx, action_ids=outcome.proposed, digest=digest, environ=env
+            ),
+            "email": email_digest(self.ctx, digest=digest, environ=env),
         }
 
     def _send_digest(self, key: str, payload: dict[str, object]) -> str:
@@ -151,6 +164,15 @@ class Scheduler:
                 self.ctx.status(f"digest to {name} failed: {exc}")
                 results.append(f"{name}:failed")
         return " ".join(results) or "none"
+
+    def _weekly(self) -> dict[str, object]:
+        """Email each journey's weekly review for the week ending today."""
+        try:
+            lines = email_weekly(self.ctx, as_of=self.ctx.clock().date(), environ=self.environ)
+        except MailError as exc:
+            self.ctx.status(str(exc))
+            return {"email": "failed"}
+        return {"email": len(lines)}
 
     def _outcomes(self) -> dict[str, object]:
 

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from agent.cli.actions import actions_app, pending_actions
 from agent.cli.audit import audit_app, outcomes_app
+from agent.cli.channels import mcp, slack_app
 from agent.cli.chat import ask, chat
 from agent.cli.data import ingest_app, journeys_app
 from agent.cli.dispatch import dispatch_command
@@ -44,6 +45,8 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(report_app, name="report")
 app.add_typer(metrics_app, name="metrics")
+app.command()(mcp)
+app.add_typer(slack_app, name="slack")
 console = Console()
 err_console = Console(stderr=True)
 

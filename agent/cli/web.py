@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ import typer
 from rich.console import Console
 
 from agent.cli.env import env
+from agent.context import RunContext
 
 users_app = typer.Typer(help="People who may sign in to the council app.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Sign-in tokens for the council app.", no_args_is_help=True)
@@ -156,6 +158,9 @@ def report_weekly(
     out: Annotated[
         Path | None, typer.Option(help="Folder for the reports (default: workspace reports/).")
     ] = None,
+    email: Annotated[
+        bool, typer.Option("--email", help="Also email each review to its [email] recipients.")
+    ] = False,
 ) -> None:
     """Write the weekly journey review (HTML and Markdown per journey) with a funding case."""
     # Imported when the command runs, for start-up time.
@@ -168,3 +173,17 @@ def report_weekly(
     written = write_weekly(run, as_of=day, out=folder)
     for path in written:
         console.print(f"wrote {path}", highlight=False)
+    if email:
+        _email_weekly(run, day)
+
+
+def _email_weekly(run: RunContext, day: dt.date | None) -> None:
+    # Imported when the command runs, for start-up time.
+    from agent.notify.mail import MailError, email_weekly
+
+    try:
+        for line in email_weekly(run, as_of=day, environ=os.environ):
+            console.print(f"emailed {line}", highlight=False)
+    except MailError as exc:
+        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        raise typer.Exit(2) from None

@@ -17,6 +17,7 @@ from agent.web.routes import actions as routes_actions
 from agent.web.routes import api as routes_api
 from agent.web.routes import misc as routes_misc
 from agent.web.routes import pages as routes_pages
+from agent.web.routes import slack as routes_slack
 from agent.web.state import STATIC_DIR, WebState, make_templates, session_secret
 
 CSP = (
@@ -54,7 +55,7 @@ def create_app(ctx_factory: Callable[[], RunContext]) -> FastAPI:
     )
     app.state.web = state
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (routes_pages, routes_actions, routes_misc, routes_api):
+    for module in (routes_pages, routes_actions, routes_misc, routes_api, routes_slack):
         app.include_router(module.router)
 
     @app.get("/favicon.ico", include_in_schema=False)

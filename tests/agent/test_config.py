@@ -33,6 +33,12 @@ def test_shipped_config_loads_with_the_default_catalog(settings: Settings) -> No
         ('provider = "offline"', 'provider = "magic"', "llm.provider"),
         ('workflow = "engineering"', 'workflow = "nowhere"', "unknown workflow 'nowhere'"),
         ("[money]", "[money]\nsurprise = 1", "money.surprise"),
+        ('sender = ""', 'sender = "a@b.io\\nBcc: x@evil.io"', "email: Value error, sender"),
+        (
+            "recipients = {}",
+            'recipients = { checkout = ["x@y.io, z@w.io"] }',
+            "recipients.checkout",
+        ),
     ],
 )
 def test_broken_config_names_the_key_path(

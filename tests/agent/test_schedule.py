@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from agent.actions.graph import build_action_graph, resume_threads, thread_config
 from agent.checkpoints import open_checkpointer
-from agent.config import SchedulerSettings, Settings
+from agent.config import EmailSettings, SchedulerSettings, Settings, SlackSettings
 from agent.context import RunContext, build_context
 from agent.schedule import Scheduler
 from agent.workspace import Workspace
@@ -21,6 +21,8 @@ from store.gate.actions import get_action, list_actions
 from store.models import ActionRow, AuditEvent, ScheduleRun
 from tests.support.demo_workspace import copy_home
 from tests.support.receiver import Receiver
+from tests.support.slack_api import FakeSlack
+from tests.support.smtp import SmtpServer
 from tests.support.web import seeded_context
 from tools.workflows import WorkflowTarget
 
@@ -154,3 +156,60 @@ def test_outcome_job_expires_stale_proposals_and_brings_their_threads_along(
     # Nothing lags any more: a second pass syncs nothing.
     again = Scheduler(small, environ={}).run_job("outcomes", fire_at=FIRE + dt.timedelta(days=1))
     assert "expired=0" in again and "threads_synced=0" in again, again
+
+
+def test_a_scheduled_scan_posts_new_proposals_to_slack_and_emails_the_digest(
+    demo_base: Path, tmp_path: Path, settings: Settings, receiver: Receiver
+) -> None:
+    with FakeSlack() as slack, SmtpServer() as smtp:
+        ours = _with_receiver(settings, receiver).model_copy(
+            update={
+                "slack": SlackSettings(channels={"default": "C-COUNCIL"}, api_url=slack.url),
+                "email": EmailSettings(
+                    host="127.0.0.1",
+                    port=smtp.port,
+                    sender="journeyops@example.com",
+                    recipients={"default": ["council@example.com"]},
+                    starttls=False,
+                ),
+            }
+        )
+        ctx = build_context(ours, Workspace.resolve(copy_home(demo_base, tmp_path)))
+        environ = {"S": SECRET, "SLACK_BOT_TOKEN": "xoxb-test"}
+        line = Scheduler(ctx, environ=environ).run_job("scan", fire_at=FIRE)
+        ctx.warehouse.close()
+
+    filed = _count(ctx)
+    assert f"slack={filed} proposal(s), 1 digest(s)" in line
+    assert "email=sent to 1" in line
+    posts = slack.of("chat.postMessage")
+    assert len(posts) == filed + 1 and {p.body["channel"] for p in posts} == {"C-COUNCIL"}
+    (mail,) = smtp.received
+    assert mail.recipients == ["council@example.com"]
+    html = mail.message.get_body(("html",))
+    assert html is not None
+    assert all(aid in html.get_content() for aid in _ids(ctx))
+
+
+def test_the_weekly_job_emails_each_journey_s_review_when_scheduled(small: RunContext) -> None:
+    assert "weekly" not in Scheduler(small).crons()
+    with SmtpServer() as smtp:
+        small.settings = small.settings.model_copy(
+            update={
+                "schedule": SchedulerSettings(weekly_cron="0 7 * * 1"),
+                "email": EmailSettings(
+                    host="127.0.0.1",
+                    port=smtp.port,
+                    sender="journeyops@example.com",
+                    recipients={"checkout": ["council@example.com"]},
+                    starttls=False,
+                ),
+            }
+        )
+        monday = dt.datetime(2026, 3, 30, 7, 0, tzinfo=dt.UTC)
+        lines = Scheduler(small).run_due(now=monday)
+
+    assert lines == [f"weekly {monday.isoformat()}: email=1"]
+    (mail,) = smtp.received
+    assert mail.recipients == ["council@example.com"]
+    assert mail.message["Subject"].startswith("Weekly review: ")
