@@ -16,6 +16,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from store.audit_keys import UNKEYED, AuditKeying, install_anchor, session_info
+
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _BUSY_TIMEOUT_MS = 5000
 # Any constant works; it only has to be the same for every journeyops writer.
@@ -55,9 +57,14 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Return the session factory; callers own their transactions (`with f.begin()`)."""
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, *, audit: AuditKeying = UNKEYED) -> sessionmaker[Session]:
+    """Return the session factory; callers own their transactions (`with f.begin()`).
+
+    `audit` keys the audit chain and names its anchor file (see `store.audit_keys`).
+    """
+    factory = sessionmaker(engine, expire_on_commit=False, info=session_info(audit))
+    install_anchor(factory, audit)
+    return factory
 
 
 def lock_writes(session: Session) -> None:

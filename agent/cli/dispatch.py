@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from agent.cli.actions import console, resume_or_warn
+from agent.cli.audit import warn_about_audit_key
 from agent.cli.env import env
 
 
@@ -22,6 +23,7 @@ def dispatch_command(
     from agent.actions.dispatch import Dispatcher, DispatchReport
 
     run = env(ctx).context(with_insights=False)
+    warn_about_audit_key(run)
     dispatcher = Dispatcher(sessions=run.sessions, targets=run.settings.workflows, clock=run.clock)
 
     def show(report: DispatchReport) -> None:

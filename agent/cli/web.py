@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from agent.cli.audit import warn_about_audit_key
 from agent.cli.env import env
 
 users_app = typer.Typer(help="People who may sign in to the council app.", no_args_is_help=True)
@@ -30,6 +31,7 @@ def serve(
     from agent.web import create_app
 
     e = env(ctx)
+    warn_about_audit_key(e.context())
     app = create_app(lambda: e.context())
     bind_host, bind_port = host or e.settings.web.host, port or e.settings.web.port
     console.print(f"council app on http://{bind_host}:{bind_port}/ (Ctrl-C to stop)")

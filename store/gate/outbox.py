@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session
 
 from store.audit import append_event
 from store.db import lock_writes, pg_writer_lock
+from store.gate.evidence import delivery_problem
+from store.gate.quorum import progress_for
 from store.gate.rules import approval_problem
 from store.models import ActionRow, OutboxRow
 from store.states import ActionStatus, DeliveryStatus
@@ -106,7 +108,7 @@ def claim_due(
             continue
         problem = approval_problem(
             session, action=action, version=row.action_version, payload_sha256=row.payload_sha256
-        )
+        ) or _unvouched(session, row=row, action=action)
         status = DeliveryStatus.REFUSED
         if problem is None and row.runs >= MAX_RUNS:
             status, problem = (
@@ -245,6 +247,13 @@ def _close(
         subject=action.id,
         data={"target": row.target, "version": row.action_version, "error": error},
         now=now,
+    )
+
+
+def _unvouched(session: Session, *, row: OutboxRow, action: ActionRow) -> str | None:
+    progress = progress_for(session, action=action)
+    return delivery_problem(
+        session, row=row, action=action, approvers=progress.approvers, quorum=progress.quorum
     )
 
 

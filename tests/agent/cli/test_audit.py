@@ -21,7 +21,13 @@ from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import AuditEvent
 from tests.support.receiver import Receiver
-from tests.support.store_fixtures import BACKENDS, drop_append_only_guards, fresh_engine
+from tests.support.store_fixtures import (
+    AUDIT_KEY,
+    BACKENDS,
+    KEYING,
+    drop_append_only_guards,
+    fresh_engine,
+)
 
 runner = CliRunner()
 SECRET = "s3cret"
@@ -56,14 +62,14 @@ class Cli:
         result = runner.invoke(
             app,
             ["--home", str(self.home), "--config", str(self.config), *args],
-            env={"JOURNEYOPS_WEBHOOK_SECRET": secret},
+            env={"JOURNEYOPS_WEBHOOK_SECRET": secret, "JOURNEYOPS_AUDIT_KEY": AUDIT_KEY},
         )
         return result.exit_code, result.output
 
 
 def _approved_action(engine: Engine) -> None:
     migrate(engine)
-    sessions = session_factory(engine)
+    sessions = session_factory(engine, audit=KEYING)
     with sessions.begin() as s:
         council = CouncilSpec(quorum=1, members=[MemberSpec(user="li", role="council_member")])
         save_journeys(s, specs=[JourneySpec(id="checkout", council=council)])
@@ -106,13 +112,14 @@ def test_dispatch_dead_letter_redrive_and_the_whole_story(tmp_path: Path, engine
     assert [e["kind"] for e in story["events"]] == [
         "action.proposed",
         "decision.approve",
+        "outbox.queued",
         "dispatch.attempt",
         "dispatch.dead_lettered",
         "dispatch.redriven",
         "dispatch.attempt",
         "dispatch.delivered",
     ]
-    assert [e["data"].get("status_code") for e in story["events"][2:4]] == [401, 401]
+    assert [e["data"].get("status_code") for e in story["events"][3:5]] == [401, 401]
     assert story["action"]["status"] == "dispatched" and story["outcome"] is None
     assert story["deliveries"][0]["status"] == "delivered"
     code, out = cli("audit", "show", "act-1")
@@ -136,10 +143,10 @@ def test_audit_verify_passes_then_catches_an_edited_or_deleted_event(
         cli = Cli(tmp_path, engine, rx)
         assert cli("dispatch")[0] == 0
     code, out = cli("audit", "verify")
-    assert code == 0 and "audit chain intact: 4 events" in _flat(out)
+    assert code == 0 and "audit chain intact: 5 events" in _flat(out)
     code, out = cli("audit", "verify", "--json")
-    assert json.loads(out)["ok"] is True and json.loads(out)["head"]["seq"] == 4
-    with session_factory(engine).begin() as s:
+    assert json.loads(out)["ok"] is True and json.loads(out)["head"]["seq"] == 5
+    with session_factory(engine, audit=KEYING).begin() as s:
         drop_append_only_guards(s)
         if mutation == "edit":
             forged = {"reason": "forged", "status": "approved"}
@@ -157,7 +164,7 @@ def test_audit_verify_catches_a_cut_end_against_a_known_head(
     with Receiver(secret=SECRET) as rx:
         cli = Cli(tmp_path, engine, rx)
         head = json.loads(cli("audit", "verify", "--json")[1])["head"]
-        with session_factory(engine).begin() as s:
+        with session_factory(engine, audit=KEYING).begin() as s:
             drop_append_only_guards(s)
             s.execute(delete(AuditEvent).where(AuditEvent.seq == head["seq"]))
         code, out = cli("audit", "verify", "--head", f"{head['seq']}:{head['hash']}")
