@@ -19,7 +19,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from store.audit_keys import UNKEYED, AuditKeying, install_anchor, session_info
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-_BUSY_TIMEOUT_MS = 5000
+# Long enough for a loaded machine: a writer that waits past it fails with "database is
+# locked" (seen with four dispatchers on two busy cores), and waiting costs nothing.
+_BUSY_TIMEOUT_MS = 30_000
 # Any constant works; it only has to be the same for every journeyops writer.
 # PostgreSQL writer lock: (this constant, the store's schema), so that stores in different
 # schemas of one database never serialize each other.
@@ -32,7 +34,7 @@ def sqlite_url(path: Path) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, a 5 s busy timeout and enforced foreign keys."""
+    """Create an engine; SQLite gets WAL, a 30 s busy timeout and enforced foreign keys."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000})

@@ -20,6 +20,7 @@ from store.gate.rules import decide
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import AuditEvent
+from store.web_auth import add_user, create_token
 from tests.support.receiver import Receiver
 from tests.support.store_fixtures import (
     AUDIT_KEY,
@@ -58,16 +59,20 @@ class Cli:
         )
         self.config.write_text(text, encoding="utf-8")
 
-    def __call__(self, *args: str, secret: str = SECRET) -> tuple[int, str]:
+    def __call__(self, *args: str, secret: str = SECRET, token: str = "") -> tuple[int, str]:
+        env = {
+            "JOURNEYOPS_WEBHOOK_SECRET": secret,
+            "JOURNEYOPS_AUDIT_KEY": AUDIT_KEY,
+            "JOURNEYOPS_TOKEN": token,
+        }
         result = runner.invoke(
-            app,
-            ["--home", str(self.home), "--config", str(self.config), *args],
-            env={"JOURNEYOPS_WEBHOOK_SECRET": secret, "JOURNEYOPS_AUDIT_KEY": AUDIT_KEY},
+            app, ["--home", str(self.home), "--config", str(self.config), *args], env=env
         )
         return result.exit_code, result.output
 
 
-def _approved_action(engine: Engine) -> None:
+def _approved_action(engine: Engine) -> str:
+    """Approve act-1 (as li, whose sign-in token this returns)."""
     migrate(engine)
     sessions = session_factory(engine, audit=KEYING)
     with sessions.begin() as s:
@@ -89,10 +94,12 @@ def _approved_action(engine: Engine) -> None:
         )
     with sessions.begin() as s:
         decide(s, action_id="act-1", user="li", decision="approve", reason="clear", now=NOW)
+        add_user(s, name="li", role="council_member", now=NOW)
+        return create_token(s, user="li", now=NOW)
 
 
 def test_dispatch_dead_letter_redrive_and_the_whole_story(tmp_path: Path, engine: Engine) -> None:
-    _approved_action(engine)
+    li_token = _approved_action(engine)
     with Receiver(secret=SECRET) as rx:
         cli = Cli(tmp_path, engine, rx)
         code, out = cli("dispatch", secret="wrong")
@@ -101,7 +108,7 @@ def test_dispatch_dead_letter_redrive_and_the_whole_story(tmp_path: Path, engine
         assert code == 0 and "dead_lettered" in out
         code, out = cli("actions", "show", "act-1")
         assert "dead after 1 run(s) · HTTP 401" in _flat(out) and "actions redrive" in out
-        code, out = cli("actions", "redrive", "act-1", "--as", "li", "--reason", "secret fixed")
+        code, out = cli("actions", "redrive", "act-1", "--reason", "secret fixed", token=li_token)
         assert code == 0 and "re-queued" in out
         code, out = cli("dispatch")
         assert code == 0 and "delivered act-1" in out
@@ -143,9 +150,9 @@ def test_audit_verify_passes_then_catches_an_edited_or_deleted_event(
         cli = Cli(tmp_path, engine, rx)
         assert cli("dispatch")[0] == 0
     code, out = cli("audit", "verify")
-    assert code == 0 and "audit chain intact: 5 events" in _flat(out)
+    assert code == 0 and "audit chain intact: 7 events" in _flat(out)
     code, out = cli("audit", "verify", "--json")
-    assert json.loads(out)["ok"] is True and json.loads(out)["head"]["seq"] == 5
+    assert json.loads(out)["ok"] is True and json.loads(out)["head"]["seq"] == 7
     with session_factory(engine, audit=KEYING).begin() as s:
         drop_append_only_guards(s)
         if mutation == "edit":
