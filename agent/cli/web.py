@@ -95,7 +95,7 @@ def users_disable(
 def tokens_revoke(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="User whose tokens to revoke.")]
 ) -> None:
-    """Revoke every sign-in token of a user (disable the user to end open sessions too)."""
+    """Revoke every sign-in token of a user; their open sessions end at the next request."""
     # Imported when the command runs, for start-up time.
     from store.web_auth import revoke_tokens
 
