@@ -19,7 +19,7 @@ from store.gate.actions import propose_action
 from store.gate.rules import decide
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
-from store.models import AuditEvent
+from store.models import AuditEvent, OutboxRow
 from store.web_auth import add_user, create_token
 from tests.support.receiver import Receiver
 from tests.support.store_fixtures import (
@@ -187,3 +187,37 @@ def test_outcomes_check_on_an_empty_warehouse_records_nothing(
         cli = Cli(tmp_path, engine, rx)
         code, out = cli("outcomes", "check", "--json")
     assert code == 0 and json.loads(out) == []
+
+
+def test_audit_verify_names_an_outbox_row_switched_to_another_target(
+    tmp_path: Path, engine: Engine
+) -> None:
+    _approved_action(engine)
+    with Receiver(secret=SECRET) as rx:
+        cli = Cli(tmp_path, engine, rx)
+        with session_factory(engine).begin() as s:
+            s.execute(update(OutboxRow).values(target="operations"))
+        code, out = cli("dispatch")
+        assert rx.requests == []
+    assert code == 0 and "0 delivered" in _flat(out)
+    code, out = cli("audit", "verify")
+    assert code == 1
+    assert "1 row(s) not vouched for by the audit chain" in _flat(out)
+    assert "outbox row 1 (act-1 v1 to operations) has no authentic audit event" in _flat(out)
+
+
+def test_audit_verify_catches_deleted_newest_events_through_the_anchor(
+    tmp_path: Path, engine: Engine
+) -> None:
+    _approved_action(engine)
+    with Receiver(secret=SECRET) as rx:
+        cli = Cli(tmp_path, engine, rx)
+        assert cli("dispatch")[0] == 0  # its commits move the anchor outside the store
+    assert (tmp_path / "home" / "audit-head").exists()
+    head = json.loads(cli("audit", "verify", "--json")[1])["head"]
+    with session_factory(engine).begin() as s:
+        drop_append_only_guards(s)
+        s.execute(delete(AuditEvent).where(AuditEvent.seq >= head["seq"] - 1))
+    code, out = cli("audit", "verify")
+    assert code == 1
+    assert f"anchor head event {head['seq']} is missing or changed (chain truncated)" in _flat(out)

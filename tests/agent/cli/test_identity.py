@@ -56,7 +56,9 @@ class Shell:
 
     def single_operator(self) -> None:
         text = self.config.read_text(encoding="utf-8")
-        self.config.write_text(text + "\n[security]\nsingle_operator = true\n", encoding="utf-8")
+        on = text.replace("single_operator = false", "single_operator = true", 1)
+        assert on != text
+        self.config.write_text(on, encoding="utf-8")
 
 
 @pytest.fixture(params=BACKENDS)
