@@ -28,11 +28,12 @@ demo: $(STAMP)
 	$(BIN)/journeyops --home $(HOME_DIR) ingest insights $(DEMO_DATA)/insights.jsonl
 	$(BIN)/journeyops --home $(HOME_DIR) scan
 	$(BIN)/journeyops --home $(HOME_DIR) users add li --role council_member
-	$(BIN)/journeyops --home $(HOME_DIR) tokens create li > $(HOME_DIR)/li.token
+	umask 077 && $(BIN)/journeyops --home $(HOME_DIR) tokens create li > $(HOME_DIR)/li.token
 	@echo
 	@echo "Council app: run 'make serve' (or $(BIN)/journeyops --home $(HOME_DIR) serve),"
 	@echo "open http://127.0.0.1:8000/ and sign in as li with the token in $(HOME_DIR)/li.token:"
 	@cat $(HOME_DIR)/li.token
+	@echo "Decide at the CLI as li: journeyops --home $(HOME_DIR) actions approve ID --reason TEXT --token-file $(HOME_DIR)/li.token"
 
 ## Serve the council app on the demo workspace (http://127.0.0.1:8000/).
 serve: $(STAMP)

@@ -135,6 +135,20 @@ class EmailSettings(_Section):
         return self
 
 
+class SecuritySettings(_Section):
+    """Audit key, CLI deciders' credentials and sign-in limits (see docs/security.md)."""
+
+    # The HMAC key of the audit chain; unset = a key file in the workspace, with a warning.
+    audit_key_env: str = "JOURNEYOPS_AUDIT_KEY"
+    # The CLI decides as the owner of a token: this variable, or `--token-file`.
+    token_env: str = "JOURNEYOPS_TOKEN"
+    # True lets `--as USER` decide without a token: one person at one shell plays the whole
+    # council. For local demos only; the shipped config keeps it off.
+    single_operator: bool = False
+    login_attempts: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+
+
 class CatalogSettings(_Section):
     """More metric tables: TOML files of `[metrics.*]`, e.g. written by `metrics import dbt`."""
 
@@ -160,6 +174,8 @@ class Settings(_Section):
     web: WebSettings = WebSettings()
     slack: SlackSettings = SlackSettings()
     email: EmailSettings = EmailSettings()
+
+    security: SecuritySettings = SecuritySettings()
 
     @model_validator(mode="before")
     @classmethod

@@ -88,6 +88,11 @@ def build_context(
         settings=settings,
         workspace=workspace,
         warehouse=open_warehouse(settings, workspace),
-        sessions=session_factory(engine),
+        sessions=session_factory(
+            engine,
+            audit=workspace.audit_keying(
+                env_name=settings.security.audit_key_env, environ=os.environ
+            ),
+        ),
         insights=open_insights(settings, workspace) if with_insights and has_insights else None,
     )

@@ -1,15 +1,19 @@
-"""Append-only, hash-chained audit log: any edit, deletion or reordering is detectable.
+"""Append-only, keyed hash-chained audit log: any edit, deletion or reordering is detectable.
 
-Each event's hash is sha256(previous hash + canonical JSON of its seq, ts, actor, kind,
-subject and data), starting from 64 zeros. Dropping events from the end of the chain
-leaves a valid shorter chain; to catch that, keep `chain_head` somewhere else (a report,
-a ticket) and pass it back to `verify_chain` as `known_head`.
+Each event's hash is HMAC-SHA256(audit key, previous hash + canonical JSON of its seq, ts,
+actor, kind, subject and data), starting from 64 zeros; without a key (`UNKEYED`) it is
+plain sha256 of the same text. Someone who can write the database but lacks the key can
+neither edit an event and recompute the later hashes nor append one that verifies.
+Dropping events from the end leaves a valid shorter chain; the anchor file (see
+`store.audit_keys`) catches that, and so does a `chain_head` kept elsewhere and passed back
+to `verify_chain` as `known_head`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 
@@ -17,6 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from store.audit_keys import AuditKeying, keying_of, note_new_head, read_anchor
 from store.db import lock_writes
 from store.models import ActionRow, AuditEvent, OutboxRow, OutcomeRow
 
@@ -30,10 +35,19 @@ class AuditVerification(BaseModel):
     events: int
     first_bad_seq: int | None = None
     problem: str = ""
+    keyed: bool = False
+    anchored: bool = False
 
 
 def _digest(
-    prev: str, seq: int, ts: dt.datetime, actor: str, kind: str, subject: str, data: object
+    keying: AuditKeying,
+    prev: str,
+    seq: int,
+    ts: dt.datetime,
+    actor: str,
+    kind: str,
+    subject: str,
+    data: object,
 ) -> str:
     body = json.dumps(
         {
@@ -48,7 +62,25 @@ def _digest(
         separators=(",", ":"),
         default=str,
     )
-    return hashlib.sha256((prev + body).encode("utf-8")).hexdigest()
+    message = (prev + body).encode("utf-8")
+    if keying.key is None:
+        return hashlib.sha256(message).hexdigest()
+    return hmac.new(keying.key, message, hashlib.sha256).hexdigest()
+
+
+def is_authentic(session: Session, event: AuditEvent) -> bool:
+    """Return whether one event's hash matches its content, its link and the audit key."""
+    expected = _digest(
+        keying_of(session),
+        event.prev_hash,
+        event.seq,
+        event.ts,
+        event.actor,
+        event.kind,
+        event.subject,
+        event.data,
+    )
+    return hmac.compare_digest(expected, event.hash)
 
 
 def append_event(
@@ -68,6 +100,7 @@ def append_event(
     seq = (last.seq + 1) if last else 1
     prev = last.hash if last else GENESIS
     payload = json.loads(json.dumps(dict(data), default=str))
+    digest = _digest(keying_of(session), prev, seq, now, actor, kind, subject, payload)
     event = AuditEvent(
         seq=seq,
         ts=now,
@@ -76,10 +109,11 @@ def append_event(
         subject=subject,
         data=payload,
         prev_hash=prev,
-        hash=_digest(prev, seq, now, actor, kind, subject, payload),
+        hash=digest,
     )
     session.add(event)
     session.flush()
+    note_new_head(session, seq=seq, digest=digest)
     return event
 
 
@@ -96,11 +130,17 @@ def verify_chain(
 ) -> AuditVerification:
     """Walk the chain in order; report the first event that does not fit.
 
-    With `known_head` (an earlier `chain_head`), also report a chain that no longer
-    contains that event unchanged, i.e. events cut from its end.
+    With `known_head` (an earlier `chain_head`), and always with the anchor file when the
+    session's keying names one, also report a chain that no longer contains that event
+    unchanged, i.e. events cut from its end.
     """
+    keying = keying_of(session)
+    anchored = read_anchor(keying.anchor) if keying.anchor is not None else None
+    checks = [h for h in (known_head, anchored) if h is not None]
+    known_seq, known_hash = max(checks) if checks else (0, GENESIS)
+    source = "anchor" if anchored is not None and (known_seq, known_hash) == anchored else "known"
+    flags = {"keyed": keying.keyed, "anchored": anchored is not None}
     prev, expected_seq, count = GENESIS, 1, 0
-    known_seq, known_hash = known_head or (0, GENESIS)
     found_known = known_seq == 0
     query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000)
     for ev in session.execute(query).scalars():
@@ -111,6 +151,7 @@ def verify_chain(
                 events=count,
                 first_bad_seq=ev.seq,
                 problem=f"sequence gap: expected {expected_seq}, found {ev.seq}",
+                **flags,
             )
         if ev.prev_hash != prev:
             return AuditVerification(
@@ -118,13 +159,15 @@ def verify_chain(
                 events=count,
                 first_bad_seq=ev.seq,
                 problem="previous-hash link broken (deleted or reordered event)",
+                **flags,
             )
-        if _digest(prev, ev.seq, ev.ts, ev.actor, ev.kind, ev.subject, ev.data) != ev.hash:
+        if not is_authentic(session, ev):
             return AuditVerification(
                 ok=False,
                 events=count,
                 first_bad_seq=ev.seq,
-                problem="event content does not match its hash (edited)",
+                problem="event content does not match its hash (edited, or forged without the key)",
+                **flags,
             )
         prev, expected_seq = ev.hash, expected_seq + 1
         found_known = found_known or (ev.seq == known_seq and ev.hash == known_hash)
@@ -133,9 +176,10 @@ def verify_chain(
             ok=False,
             events=count,
             first_bad_seq=min(known_seq, count + 1),
-            problem=f"known head event {known_seq} is missing or changed (chain truncated)",
+            problem=f"{source} head event {known_seq} is missing or changed (chain truncated)",
+            **flags,
         )
-    return AuditVerification(ok=True, events=count)
+    return AuditVerification(ok=True, events=count, **flags)
 
 
 def events_for(session: Session, *, subject: str) -> list[AuditEvent]:

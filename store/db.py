@@ -16,8 +16,12 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from store.audit_keys import UNKEYED, AuditKeying, install_anchor, session_info
+
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-_BUSY_TIMEOUT_MS = 5000
+# Long enough for a loaded machine: a writer that waits past it fails with "database is
+# locked" (seen with four dispatchers on two busy cores), and waiting costs nothing.
+_BUSY_TIMEOUT_MS = 30_000
 # Any constant works; it only has to be the same for every journeyops writer.
 # PostgreSQL writer lock: (this constant, the store's schema), so that stores in different
 # schemas of one database never serialize each other.
@@ -30,7 +34,7 @@ def sqlite_url(path: Path) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, a 5 s busy timeout and enforced foreign keys."""
+    """Create an engine; SQLite gets WAL, a 30 s busy timeout and enforced foreign keys."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000})
@@ -55,9 +59,14 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Return the session factory; callers own their transactions (`with f.begin()`)."""
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, *, audit: AuditKeying = UNKEYED) -> sessionmaker[Session]:
+    """Return the session factory; callers own their transactions (`with f.begin()`).
+
+    `audit` keys the audit chain and names its anchor file (see `store.audit_keys`).
+    """
+    factory = sessionmaker(engine, expire_on_commit=False, info=session_info(audit))
+    install_anchor(factory, audit)
+    return factory
 
 
 def lock_writes(session: Session) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from store.states import ActionStatus, DeliveryStatus
+from store.states import ActionStatus, DeliveryStatus, StatusColumn
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -47,32 +47,6 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-class _ActionStatusType(TypeDecorator[ActionStatus]):
-    """A string column read back as ActionStatus (an unknown value fails loudly)."""
-
-    impl = String(16)
-    cache_ok = True
-
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else ActionStatus(value).value
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> ActionStatus | None:
-        return None if value is None else ActionStatus(value)
-
-
-class _DeliveryStatusType(TypeDecorator[DeliveryStatus]):
-    """A string column read back as DeliveryStatus."""
-
-    impl = String(16)
-    cache_ok = True
-
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else DeliveryStatus(value).value
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> DeliveryStatus | None:
-        return None if value is None else DeliveryStatus(value)
 
 
 class Base(DeclarativeBase):
@@ -143,7 +117,7 @@ class ActionRow(Base):
     journey_id: Mapped[str] = mapped_column(String(64), index=True)
     playbook: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(Text)
-    status: Mapped[ActionStatus] = mapped_column(_ActionStatusType, index=True)
+    status: Mapped[ActionStatus] = mapped_column(StatusColumn(ActionStatus), index=True)
     workflow: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, object]] = mapped_column(JSON)
     payload_sha256: Mapped[str] = mapped_column(String(64))
@@ -212,7 +186,7 @@ class OutboxRow(Base):
     action_version: Mapped[int] = mapped_column(Integer)
     payload_sha256: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(64))
-    status: Mapped[DeliveryStatus] = mapped_column(_DeliveryStatusType, index=True)
+    status: Mapped[DeliveryStatus] = mapped_column(StatusColumn(DeliveryStatus), index=True)
     runs: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -290,3 +264,28 @@ class ScheduleRun(Base):
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     summary: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+# -- server-side sessions and sign-in throttling (migration 0006) ---------------------------
+
+
+class WebSession(Base):
+    """A signed-in browser session; the cookie holds its id, SQL only the id's sha256."""
+
+    __tablename__ = "web_sessions"
+
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(100), index=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInFailure(Base):
+    """A failed sign-in, counted per client address and per named user to slow guessing."""
+
+    __tablename__ = "web_signin_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_name: Mapped[str] = mapped_column(String(100), index=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

@@ -2,12 +2,16 @@
 
 Every layer (models, gate, graphs, chat tools, web app, CLI) names states through these
 enums; they are `StrEnum`s, so they compare equal to the strings stored in SQL and in JSON.
+`StatusColumn` stores one as a string and reads it back as the enum.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
+
+from sqlalchemy import String, TypeDecorator
+from sqlalchemy.engine import Dialect
 
 
 class ActionStatus(StrEnum):
@@ -47,3 +51,20 @@ class DeliveryStatus(StrEnum):
 
 Decision = Literal["approve", "reject"]
 Verdict = Literal["recovered", "not_recovered"]
+
+
+class StatusColumn(TypeDecorator[Any]):
+    """A string column read back as its status Enum (an unknown value fails loudly)."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def __init__(self, enum: type[ActionStatus] | type[DeliveryStatus]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else self.enum(value)

@@ -21,6 +21,7 @@ from store.audit import append_event
 from store.db import lock_writes
 from store.journeys.file import Role
 from store.models import WebConfirmation, WebToken, WebUser
+from store.signin.sessions import end_user_sessions
 
 __all__ = [
     "ROLES",
@@ -110,13 +111,14 @@ def disable_user(
     if user.disabled_at is None:
         user.disabled_at = now
         session.flush()
+        end_user_sessions(session, user=name, now=now)
         append_event(session, actor=actor, kind="web.user_disabled", subject=name, data={}, now=now)
 
 
 def revoke_tokens(
     session: Session, *, user: str, now: dt.datetime, actor: str = "journeyops-cli"
 ) -> int:
-    """Revoke every live token of a user; return how many. Open sessions run to their expiry."""
+    """Revoke every live token of a user and end their open sessions; return how many tokens."""
     lock_writes(session)
     live = list(
         session.execute(
@@ -126,6 +128,7 @@ def revoke_tokens(
     for row in live:
         row.revoked_at = now
     session.flush()
+    end_user_sessions(session, user=user, now=now)
     if live:
         data: dict[str, object] = {"ids": [row.id for row in live]}
         append_event(

@@ -1,28 +1,33 @@
 """The dispatcher: orchestrates the only code path from an approved action to its target.
 
 It owns no rule and no wire format, only the order of the steps. Each pass leases due
-outbox rows through `store.gate.outbox.claim_due` (the approval and the payload hash are
-re-checked in SQL in the leasing transaction), sends exactly the approved payload through
-`tools.workflows.deliver` outside any transaction, and records every attempt and the
-result through `store.gate.outbox.finish` (and so in the audit log). It is not reachable
-by the LLM.
+outbox rows one at a time through `store.gate.outbox.claim_due` (the approval, the payload
+hash and the audit chain's vouching are re-checked in SQL in the leasing transaction),
+sends exactly the approved payload through `tools.workflows.deliver` outside any
+transaction while a heartbeat thread renews that row's short lease, and records every
+attempt and the result through `store.gate.outbox.finish` (and so in the audit log). A
+dispatcher killed mid-pass holds at most the one row it was sending, for at most one
+lease; rows it never started stay due for the others. It is not reachable by the LLM.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import os
 import ssl
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import httpx
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.actions.crash import crash_point
-from store.gate.outbox import AttemptRecord, Claim, claim_due, finish
+from store.gate.outbox import AttemptRecord, Claim, claim_due, finish, renew
 from tools.workflows import Attempt, DeliveryError, RetryPolicy, WorkflowTarget, deliver
 
 
@@ -45,8 +50,9 @@ _CRASH_HOOKS: dict[str, list[Callable[..., None]]] = {
     "response": [_after_send],
 }
 
-# Longer than the worst bounded delivery (attempts × (timeout + max delay)) by a margin.
-_LEASE_MARGIN = dt.timedelta(minutes=2)
+# Short, because it is renewed every third of it while a row is being sent: a dead
+# dispatcher's row is due again this soon.
+DEFAULT_LEASE = dt.timedelta(seconds=15)
 
 
 @dataclass
@@ -73,37 +79,67 @@ class Dispatcher:
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     client: httpx.Client | None = None
     sleep: Callable[[float], None] = time.sleep
-
-    @property
-    def lease(self) -> dt.timedelta:
-        p = self.policy
-        worst = p.attempts * (p.timeout_s + max(p.max_delay_s, p.max_retry_after_s))
-        return dt.timedelta(seconds=worst) + _LEASE_MARGIN
+    lease: dt.timedelta = DEFAULT_LEASE
 
     def run_once(self, *, limit: int = 20, action_id: str | None = None) -> DispatchReport:
-        """Claim and deliver due outbox rows (up to `limit`, of one action if given)."""
+        """Claim and deliver due outbox rows one by one (up to `limit`, of one action if given)."""
         report = DispatchReport()
-        with self.sessions.begin() as session:
-            claims = claim_due(
-                session, now=self.clock(), lease=self.lease, limit=limit, action_id=action_id
-            )
-            crash_point("claim_before_commit")
-        crash_point("after_claim")
-        if not claims:
-            return report
-        http = self.client or httpx.Client(
+        http: httpx.Client | None = None
+        try:
+            for _ in range(limit):
+                closed: list[str] = []
+                with self.sessions.begin() as session:
+                    claims = claim_due(
+                        session,
+                        now=self.clock(),
+                        lease=self.lease,
+                        limit=1,
+                        action_id=action_id,
+                        closed=closed,
+                    )
+                    crash_point("claim_before_commit")
+                crash_point("after_claim")
+                if not claims and not closed:
+                    break
+                for claim in claims:
+                    http = http or self.client or self._new_client()
+                    with self._renewing(claim):
+                        self._deliver(claim, report, http)
+        finally:
+            if http is not None and self.client is None:
+                http.close()
+        return report
+
+    def _new_client(self) -> httpx.Client:
+        return httpx.Client(
             follow_redirects=False,
             trust_env=False,
             verify=_ssl_context(),
             event_hooks=_CRASH_HOOKS,
         )
+
+    @contextlib.contextmanager
+    def _renewing(self, claim: Claim) -> Iterator[None]:
+        """Renew the claim's lease every third of it until the block ends."""
+        done = threading.Event()
+
+        def heartbeat() -> None:
+            every = self.lease.total_seconds() / 3
+            while not done.wait(every):
+                try:
+                    with self.sessions.begin() as session:
+                        if not renew(session, claim=claim, now=self.clock(), lease=self.lease):
+                            return
+                except SQLAlchemyError:
+                    continue  # the next beat retries; the lease still has two thirds left
+
+        thread = threading.Thread(target=heartbeat, name="lease-heartbeat", daemon=True)
+        thread.start()
         try:
-            for claim in claims:
-                self._deliver(claim, report, http)
+            yield
         finally:
-            if self.client is None:
-                http.close()
-        return report
+            done.set()
+            thread.join()
 
     def run_loop(
         self,

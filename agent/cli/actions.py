@@ -7,6 +7,7 @@ SQL first, then the thread.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
@@ -15,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.cli.env import env
+from agent.cli.identity import AsUser, TokenFile, who
 from agent.context import RunContext
 from store.states import ActionStatus
 
@@ -121,7 +123,9 @@ def actions_show(
             f"({outcome.metric}, recovered share {share})"
         )
     if a.status == ActionStatus.DEAD_LETTERED:
-        console.print(f"redrive with: journeyops actions redrive {a.id} --as USER --reason …")
+        console.print(
+            f"redrive with: journeyops actions redrive {a.id} --reason … (with your token)"
+        )
     if progress.nobody_can_decide:
         console.print("nobody can decide: the journey has no council with decision rights")
 
@@ -140,7 +144,8 @@ def _quorum_line(progress: QuorumProgress) -> str:
 def _decide(
     ctx: typer.Context,
     action_id: str,
-    user: str,
+    user: str | None,
+    token_file: Path | None,
     reason: str,
     decision: Literal["approve", "reject"],
 ) -> None:
@@ -149,6 +154,7 @@ def _decide(
     from store.gate.rules import DecisionRefused
 
     run = env(ctx).context(with_insights=False)
+    user = who(run, as_user=user, token_file=token_file)
     try:
         outcome = decide_then_resume(
             run,
@@ -179,36 +185,40 @@ def resume_or_warn(run: RunContext, action_ids: list[str]) -> None:
 def actions_approve(
     ctx: typer.Context,
     action_id: Annotated[str, typer.Argument(help="Action id.")],
-    user: Annotated[str, typer.Option("--as", help="Council member deciding.")],
     reason: Annotated[str, typer.Option(help="Why (recorded with the decision).")],
+    user: AsUser = None,
+    token_file: TokenFile = None,
 ) -> None:
-    """Approve an action as a council member of its journey."""
-    _decide(ctx, action_id, user, reason, "approve")
+    """Approve an action as a council member of its journey (with your token)."""
+    _decide(ctx, action_id, user, token_file, reason, "approve")
 
 
 @actions_app.command("reject")
 def actions_reject(
     ctx: typer.Context,
     action_id: Annotated[str, typer.Argument(help="Action id.")],
-    user: Annotated[str, typer.Option("--as", help="Council member deciding.")],
     reason: Annotated[str, typer.Option(help="Why (recorded with the decision).")],
+    user: AsUser = None,
+    token_file: TokenFile = None,
 ) -> None:
-    """Reject an action as a council member of its journey."""
-    _decide(ctx, action_id, user, reason, "reject")
+    """Reject an action as a council member of its journey (with your token)."""
+    _decide(ctx, action_id, user, token_file, reason, "reject")
 
 
 @actions_app.command("redrive")
 def actions_redrive(
     ctx: typer.Context,
     action_id: Annotated[str, typer.Argument(help="Dead-lettered action id.")],
-    user: Annotated[str, typer.Option("--as", help="Council member re-queuing it.")],
     reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
+    user: AsUser = None,
+    token_file: TokenFile = None,
 ) -> None:
     """Re-queue a dead-lettered action for the dispatcher (the approval is re-checked)."""
     # Imported when the command runs, for start-up time.
     from store.gate.redrive import RedriveRefused, redrive
 
     run = env(ctx).context(with_insights=False)
+    user = who(run, as_user=user, token_file=token_file)
     try:
         with run.sessions.begin() as session:
             redrive(session, action_id=action_id, user=user, reason=reason, now=run.clock())
@@ -226,13 +236,15 @@ def actions_edit(
     changes: Annotated[
         list[str], typer.Option("--set", help="key=value (value as JSON, else text); repeat.")
     ],
-    user: Annotated[str, typer.Option("--as", help="Proposer or council member editing.")],
+    user: AsUser = None,
+    token_file: TokenFile = None,
 ) -> None:
     """File an edited payload as a new version; earlier approvals no longer count."""
     # Imported when the command runs, for start-up time.
     from store.gate.actions import RevisionRefused, get_action, revise_action
 
     run = env(ctx).context(with_insights=False)
+    user = who(run, as_user=user, token_file=token_file)
     try:
         with run.sessions.begin() as session:
             current = get_action(session, action_id=action_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.cli.env import env
+from agent.context import RunContext
 
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 outcomes_app = typer.Typer(help="Whether dispatched fixes worked.", no_args_is_help=True)
@@ -31,7 +33,8 @@ def audit_verify(
 ) -> None:
     """Walk the whole audit chain; exit 1 naming the first event that was tampered with."""
     # Imported when the command runs, for start-up time.
-    from store.audit import chain_head, verify_chain
+    from store.audit import chain_head
+    from store.gate.evidence import verify_store
 
     known: tuple[int, str] | None = None
     if head is not None:
@@ -41,25 +44,55 @@ def audit_verify(
             raise typer.Exit(2)
         known = (int(seq), digest)
     run = env(ctx).context(with_insights=False)
+    warn_about_audit_key(run)
     with run.sessions() as session:
-        result = verify_chain(session, known_head=known)
+        result = verify_store(session, known_head=known)
         last_seq, last_hash = chain_head(session)
+    chain = result.chain
     if as_json:
-        body = {**result.model_dump(), "head": {"seq": last_seq, "hash": last_hash}}
+        body = {
+            **chain.model_dump(),
+            "ok": result.ok,
+            "unvouched": result.unvouched,
+            "unvouched_total": result.unvouched_total,
+            "head": {"seq": last_seq, "hash": last_hash},
+        }
         sys.stdout.write(json.dumps(body, indent=2) + "\n")
     elif result.ok:
         console.print(
-            f"audit chain intact: {result.events} events · head {last_seq}:{last_hash}",
+            f"audit chain intact: {chain.events} events · head {last_seq}:{last_hash} · "
+            f"{'keyed' if chain.keyed else 'UNKEYED'} · "
+            f"{'anchored' if chain.anchored else 'no anchor'}",
             highlight=False,
         )
-    else:
+    if not chain.ok and not as_json:
         err_console.print(
-            f"[bold red]audit chain TAMPERED[/bold red] at event {result.first_bad_seq}: "
-            f"{result.problem} ({result.events} events read)",
+            f"[bold red]audit chain TAMPERED[/bold red] at event {chain.first_bad_seq}: "
+            f"{chain.problem} ({chain.events} events read)",
             highlight=False,
         )
+    if result.unvouched_total and not as_json:
+        err_console.print(
+            f"[bold red]{result.unvouched_total} row(s) not vouched for by the audit chain"
+            "[/bold red] (forged or changed):",
+            highlight=False,
+        )
+        for line in result.unvouched:
+            err_console.print(f"  {line}", highlight=False)
     if not result.ok:
         raise typer.Exit(1)
+
+
+def warn_about_audit_key(run: RunContext) -> None:
+    """Warn on stderr when the audit key is the workspace file, not the environment."""
+    security = run.settings.security
+    if not os.environ.get(security.audit_key_env):
+        err_console.print(
+            f"warning: ${security.audit_key_env} is unset; the audit key is the file "
+            f"{run.workspace.audit_key_path}, so anyone who can read the workspace can forge "
+            "audit events (see docs/security.md)",
+            highlight=False,
+        )
 
 
 @audit_app.command("show")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import typer
 
 from agent.cli.actions import console, resume_or_warn
+from agent.cli.audit import warn_about_audit_key
 from agent.cli.env import env
 
 
@@ -16,13 +18,25 @@ def dispatch_command(
     interval: Annotated[
         float, typer.Option(min=0.1, help="Seconds between idle passes with --loop.")
     ] = 10.0,
+    lease: Annotated[
+        float,
+        typer.Option(
+            "--lease-seconds", min=1.0, help="Per-row lease, renewed while a row is sent."
+        ),
+    ] = 15.0,
 ) -> None:
     """Send approved actions to their workflow targets (re-checking each approval first)."""
     # Imported when the command runs, for start-up time.
     from agent.actions.dispatch import Dispatcher, DispatchReport
 
     run = env(ctx).context(with_insights=False)
-    dispatcher = Dispatcher(sessions=run.sessions, targets=run.settings.workflows, clock=run.clock)
+    warn_about_audit_key(run)
+    dispatcher = Dispatcher(
+        sessions=run.sessions,
+        targets=run.settings.workflows,
+        clock=run.clock,
+        lease=dt.timedelta(seconds=lease),
+    )
 
     def show(report: DispatchReport) -> None:
         resume_or_warn(run, report.delivered + report.dead_lettered)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from agent.cli.audit import warn_about_audit_key
 from agent.cli.env import env
 from agent.context import RunContext
 
@@ -32,6 +33,7 @@ def serve(
     from agent.web import create_app
 
     e = env(ctx)
+    warn_about_audit_key(e.context())
     app = create_app(lambda: e.context())
     bind_host, bind_port = host or e.settings.web.host, port or e.settings.web.port
     console.print(f"council app on http://{bind_host}:{bind_port}/ (Ctrl-C to stop)")
@@ -95,7 +97,7 @@ def users_disable(
 def tokens_revoke(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="User whose tokens to revoke.")]
 ) -> None:
-    """Revoke every sign-in token of a user (disable the user to end open sessions too)."""
+    """Revoke every sign-in token of a user; their open sessions end at the next request."""
     # Imported when the command runs, for start-up time.
     from store.web_auth import revoke_tokens
 

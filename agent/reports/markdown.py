@@ -40,7 +40,7 @@ def render_markdown(
                 f"| `{a['id']}` | {a['journey_id']} | {a['playbook']} | "
                 f"{float(str(a['expected_value_per_week'])):,.0f} | {a['status']} |"
             )
-        lines += ["", "Decide with `journeyops actions approve ID --as USER --reason TEXT`."]
+        lines += ["", "Decide with `journeyops actions approve ID --reason TEXT` (your token set)."]
     else:
         lines.append("None.")
     for notice in result.notices:

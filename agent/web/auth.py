@@ -1,9 +1,12 @@
-"""Sign-in, signed session cookies, CSRF and the role each route requires.
+"""Sign-in, server-side sessions, CSRF and the role each route requires.
 
 A sign-in token (hashed in SQL) is exchanged for a session cookie: HMAC-signed, HttpOnly,
-SameSite=Strict, carrying only the user name, a random nonce and the expiry. The user and
-role are re-read from SQL on every request, so disabling a user or changing a role takes
-effect at once. The CSRF token is an HMAC of the session nonce; every unsafe request that
+SameSite=Strict, carrying only the user name, the random id of a session row
+(`store.signin`) and the expiry. The session row, the user and the role are re-read from
+SQL on every request, so signing out, revoking the user's tokens, disabling the user or
+changing a role takes effect at the next request. Failed sign-ins are counted in SQL per
+client address and per named user; past `[security] login_attempts` in the window, the
+token is not even checked. The CSRF token is an HMAC of the session nonce; every unsafe request that
 rides on the cookie must carry it (form field `csrf` or header `X-CSRF-Token`). API
 clients may instead send `Authorization: Bearer <token>`, which is not ambient and so
 needs no CSRF token.
@@ -12,6 +15,7 @@ needs no CSRF token.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -25,12 +29,22 @@ from typing import Literal
 from fastapi import HTTPException, Request
 
 from agent.web.state import WebState, web_state
+from store.signin.sessions import (
+    end_session,
+    open_session,
+    purge_expired,
+    record_failure,
+    session_user,
+    signin_refusal,
+)
 from store.web_auth import authenticate, get_user
 
 Permission = Literal["read", "audit", "decide", "chat", "admin"]
 SESSION_COOKIE = "jo_session"
 LOGIN_COOKIE = "jo_login"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Rows of each kind deleted per sign-in: bounded work, and more than sign-ins create.
+_PURGE_BATCH = 500
 
 # Route-level rights; the SQL gate still checks council membership per journey on decisions.
 PERMISSIONS: dict[Permission, frozenset[str]] = {
@@ -72,10 +86,49 @@ def _mac(secret: bytes, message: str) -> str:
     return _b64(hmac.new(secret, message.encode("utf-8"), hashlib.sha256).digest())
 
 
+class SignInRefused(Exception):
+    """A sign-in that is not accepted; `status` is 401 (bad token) or 429 (too many)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def exchange_token(state: WebState, *, token: str, user: str, client: str) -> tuple[str, str]:
+    """Check the sign-in limits, then the token; return (user, role) or raise SignInRefused.
+
+    `user`, if given, must be the token's owner; a failure is counted against it too.
+    """
+    security, now = state.settings.security, state.ctx.clock()
+    window = dt.timedelta(minutes=security.login_window_minutes)
+    with state.ctx.sessions.begin() as session:
+        purge_expired(session, now=now, keep=window, batch=_PURGE_BATCH)
+        refusal = signin_refusal(
+            session,
+            user=user,
+            client=client,
+            now=now,
+            limit=security.login_attempts,
+            window=window,
+        )
+    if refusal is not None:
+        raise SignInRefused(429, refusal)
+    with state.ctx.sessions.begin() as session:
+        found = authenticate(session, token=token, now=now)
+        if found is not None and (not user or found.name == user):
+            return found.name, found.role
+        record_failure(session, user=user, client=client, now=now)
+    raise SignInRefused(401, "unknown or revoked token")
+
+
 def sign_session(state: WebState, *, user: str) -> tuple[str, str]:
-    """Return a signed session cookie value for `user` and the CSRF token that goes with it."""
-    expires = int(time.time()) + state.settings.web.session_minutes * 60
-    nonce = secrets.token_urlsafe(16)
+    """Open a session for `user`; return its signed cookie value and its CSRF token."""
+    minutes = state.settings.web.session_minutes
+    expires = int(time.time()) + minutes * 60
+    with state.ctx.sessions.begin() as session:
+        nonce = open_session(
+            session, user=user, now=state.ctx.clock(), ttl=dt.timedelta(minutes=minutes)
+        )
     body = _b64(json.dumps({"u": user, "n": nonce, "e": expires}).encode())
     return f"{body}.{_mac(state.secret, 'session|' + body)}", csrf_for(state, nonce)
 
@@ -131,10 +184,26 @@ def current_principal(request: Request) -> Principal | None:
         return None
     name, nonce = parsed
     with state.ctx.sessions() as session:
+        if session_user(session, session_id=nonce, now=state.ctx.clock()) != name:
+            return None
         found = get_user(session, name=name)
         return (
             Principal(found.name, found.role, "cookie", csrf_for(state, nonce)) if found else None
         )
+
+
+def client_address(request: Request) -> str:
+    """Return the address sign-in limits count against (the peer; no proxy header is trusted)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def end_current_session(request: Request) -> None:
+    """End the session the request's cookie names (sign-out)."""
+    state = web_state(request)
+    parsed = _read_session(state, request.cookies.get(SESSION_COOKIE, ""))
+    if parsed is not None:
+        with state.ctx.sessions.begin() as session:
+            end_session(session, session_id=parsed[1], now=state.ctx.clock())
 
 
 async def read_form(request: Request) -> dict[str, str]:

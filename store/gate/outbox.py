@@ -5,11 +5,12 @@ The store's part of a delivery, and never the sending: `tools.workflows` sends, 
 
 The gate writes an outbox row in the transaction of the approving decision. A dispatcher
 claims due rows (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: the store's write lock),
-re-checks the approval against the payload hash in the same transaction, and leases the
-row so that a second dispatcher skips it. The HTTP call happens outside any transaction;
-its attempts and the result are recorded afterwards, only by the holder of the lease. A
-lease that runs out (a crashed dispatcher) makes the row due again; the receiver's
-idempotency key absorbs the resend.
+re-checks the approval against the payload hash and the audit chain's vouching in the same
+transaction, and leases the row so that a second dispatcher skips it. Leases are short and
+per row; the holder `renew`s its lease while it sends. The HTTP call happens outside any
+transaction; its attempts and the result are recorded afterwards, only by the holder of
+the lease. A lease that runs out (a crashed dispatcher) makes the row due again within
+seconds; the receiver's idempotency key absorbs the resend.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from sqlalchemy.orm import Session
 
 from store.audit import append_event
 from store.db import lock_writes, pg_writer_lock
+from store.gate.evidence import delivery_problem
+from store.gate.quorum import progress_for
 from store.gate.rules import approval_problem
 from store.models import ActionRow, OutboxRow
 from store.states import ActionStatus, DeliveryStatus
@@ -38,6 +41,7 @@ __all__ = [
     "finish",
     "latest_outbox",
     "outbox_for",
+    "renew",
 ]
 
 DISPATCHER = "journeyops-dispatcher"
@@ -74,11 +78,13 @@ def claim_due(
     lease: dt.timedelta,
     limit: int = 20,
     action_id: str | None = None,
+    closed: list[str] | None = None,
 ) -> list[Claim]:
     """Lease up to `limit` due outbox rows (of one action, if given) whose approval holds.
 
-    Rows whose approval no longer holds are marked `refused` (their action `blocked`) and
-    rows re-claimed too often are dead-lettered, both with an audit event.
+    Rows whose approval no longer holds, or that the audit chain does not vouch for, are
+    marked `refused` (their action `blocked`) and rows re-claimed too often are
+    dead-lettered, both with an audit event; their action ids are appended to `closed`.
     """
     postgres = session.get_bind().dialect.name == "postgresql"
     if not postgres:
@@ -106,7 +112,7 @@ def claim_due(
             continue
         problem = approval_problem(
             session, action=action, version=row.action_version, payload_sha256=row.payload_sha256
-        )
+        ) or _unvouched(session, row=row, action=action)
         status = DeliveryStatus.REFUSED
         if problem is None and row.runs >= MAX_RUNS:
             status, problem = (
@@ -116,6 +122,8 @@ def claim_due(
         if problem is not None:
             if _try_lock_writes(session, postgres=postgres):
                 _close(session, row=row, action=action, status=status, error=problem, now=now)
+                if closed is not None:
+                    closed.append(action.id)
             continue
         token = uuid.uuid4().hex
         row.status, row.claimed_by, row.lease_until = DeliveryStatus.SENDING, token, now + lease
@@ -134,6 +142,21 @@ def claim_due(
         )
     session.flush()
     return claims
+
+
+def renew(session: Session, *, claim: Claim, now: dt.datetime, lease: dt.timedelta) -> bool:
+    """Extend a held lease to `now + lease`; return False if the lease was lost meanwhile."""
+    result = session.execute(
+        update(OutboxRow)
+        .where(
+            OutboxRow.id == claim.outbox_id,
+            OutboxRow.status == DeliveryStatus.SENDING,
+            OutboxRow.claimed_by == claim.token,
+        )
+        .values(lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) == 1
 
 
 def finish(
@@ -245,6 +268,13 @@ def _close(
         subject=action.id,
         data={"target": row.target, "version": row.action_version, "error": error},
         now=now,
+    )
+
+
+def _unvouched(session: Session, *, row: OutboxRow, action: ActionRow) -> str | None:
+    progress = progress_for(session, action=action)
+    return delivery_problem(
+        session, row=row, action=action, approvers=progress.approvers, quorum=progress.quorum
     )
 
 

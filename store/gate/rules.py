@@ -26,9 +26,13 @@ from sqlalchemy.orm import Session
 
 from store.audit import append_event
 from store.db import lock_writes
+from store.gate.evidence import QUEUED
 from store.gate.quorum import progress_for
 from store.models import ActionRow, DecisionRow, OutboxRow
 from store.states import ActionStatus, Decision, DeliveryStatus
+
+# The actor of the audit event that vouches for each outbox row (`evidence.QUEUED`).
+GATE = "journeyops-gate"
 
 
 def payload_hash(payload: Mapping[str, object]) -> str:
@@ -91,33 +95,16 @@ def decide(
         status = ActionStatus.APPROVED
     if status != ActionStatus.PROPOSED:
         _move(session, action=action, status=status, actor=user, now=now, audit=False)
-    session.add(
-        DecisionRow(
-            action_id=action_id,
-            action_version=action.version,
-            payload_sha256=action.payload_sha256,
-            user_name=user,
-            decision=decision,
-            reason=reason.strip(),
-            decided_at=now,
-        )
+    row = DecisionRow(
+        action_id=action_id,
+        action_version=action.version,
+        payload_sha256=action.payload_sha256,
+        user_name=user,
+        decision=decision,
+        reason=reason.strip(),
+        decided_at=now,
     )
-    if status == ActionStatus.APPROVED:
-        # Same transaction as the approving decision: no approval without its outbox row.
-        session.add(
-            OutboxRow(
-                action_id=action.id,
-                action_version=action.version,
-                payload_sha256=action.payload_sha256,
-                target=action.workflow,
-                status=DeliveryStatus.PENDING,
-                runs=0,
-                next_attempt_at=now,
-                last_error="",
-                created_at=now,
-                updated_at=now,
-            )
-        )
+    session.add(row)
     session.flush()
     append_event(
         session,
@@ -125,7 +112,8 @@ def decide(
         kind=f"decision.{decision}",
         subject=action_id,
         data={
-            "reason": reason.strip(),
+            "decision_id": row.id,
+            "reason": row.reason,
             "version": action.version,
             "payload_sha256": action.payload_sha256,
             "status": status,
@@ -134,8 +122,42 @@ def decide(
         },
         now=now,
     )
+    if status == ActionStatus.APPROVED:
+        # Same transaction as the approving decision: no approval without its outbox row.
+        _queue(session, action=action, now=now)
     return DecisionOutcome(
         action_id=action_id, status=status, approvals=len(approvers), quorum=quorum
+    )
+
+
+def _queue(session: Session, *, action: ActionRow, now: dt.datetime) -> None:
+    """Write the outbox row of an approved action and the audit event that vouches for it."""
+    row = OutboxRow(
+        action_id=action.id,
+        action_version=action.version,
+        payload_sha256=action.payload_sha256,
+        target=action.workflow,
+        status=DeliveryStatus.PENDING,
+        runs=0,
+        next_attempt_at=now,
+        last_error="",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    append_event(
+        session,
+        actor=GATE,
+        kind=QUEUED,
+        subject=action.id,
+        data={
+            "outbox_id": row.id,
+            "version": action.version,
+            "payload_sha256": action.payload_sha256,
+            "target": action.workflow,
+        },
+        now=now,
     )
 
 

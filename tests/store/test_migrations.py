@@ -43,7 +43,7 @@ def test_migrate_twice_changes_nothing(engine: Engine) -> None:
     tables = sorted(inspect(engine).get_table_names())
     migrate(engine)
     assert sorted(inspect(engine).get_table_names()) == tables
-    assert _head(engine) == "0005"
+    assert _head(engine) == "0006"
     assert {"actions", "decisions", "audit_events", "journeys", "councils"} <= set(tables)
 
 
@@ -56,4 +56,4 @@ def test_downgrade_to_nothing_and_back(engine: Engine) -> None:
         command.downgrade(config, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     migrate(engine)
-    assert _head(engine) == "0005"
+    assert _head(engine) == "0006"

@@ -20,11 +20,18 @@ from evals.demo import GroundTruth, generate
 SEED, SCALE = 11, 0.5
 
 
-def run_cli(home: Path, *args: str) -> str:
+def run_cli(home: Path, *args: str, env: dict[str, str] | None = None) -> str:
     """Run the CLI on a workspace; fail the test with the output on a non-zero exit."""
-    result = CliRunner().invoke(app, ["--home", str(home), *args], catch_exceptions=False)
+    result = CliRunner().invoke(app, ["--home", str(home), *args], catch_exceptions=False, env=env)
     assert result.exit_code == 0, result.output
     return result.output
+
+
+def token_for(home: Path, user: str, role: str = "council_member") -> dict[str, str]:
+    """Add `user` to the workspace and return the environment that carries their token."""
+    run_cli(home, "users", "add", user, "--role", role)
+    token = run_cli(home, "tokens", "create", user).strip().splitlines()[-1].strip()
+    return {"JOURNEYOPS_TOKEN": token}
 
 
 def _build(root: Path) -> None:

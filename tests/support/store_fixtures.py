@@ -11,10 +11,15 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.audit_keys import AuditKeying
 from store.db import make_engine, migrate, session_factory, sqlite_url
 from store.gate.actions import propose_action
 
 BACKENDS = ["sqlite", "postgresql"]
+# The audit key of tests that seed a store which a CLI or server (reading
+# $JOURNEYOPS_AUDIT_KEY) then uses: both must key the chain alike.
+AUDIT_KEY = "test-audit-key-not-secret"
+KEYING = AuditKeying(AUDIT_KEY.encode("utf-8"), "tests")
 PG_SKIP = "JOURNEYOPS_TEST_PG_URL is not set (.ci/run sets it); PostgreSQL test skipped"
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
-from agent.web.auth import Principal, require
+from agent.web.auth import Principal, SignInRefused, client_address, exchange_token, require
 from agent.web.decisions import new_confirmation, record_decision
 from agent.web.routes.misc import conversation
 from agent.web.routes.pages import set_session_cookie
@@ -21,7 +21,6 @@ from agent.web.views.actions import action_detail, summaries
 from agent.web.views.health import breakdown_view, overview
 from store.audit import recent_events
 from store.states import ActionStatus
-from store.web_auth import authenticate
 
 router = APIRouter(prefix="/api")
 _AUDIT_LIMIT = 500
@@ -30,6 +29,7 @@ Reader = Annotated[Principal, Depends(require("read"))]
 
 class SignIn(BaseModel):
     token: str = Field(min_length=1, max_length=200)
+    user: str = Field(default="", max_length=100)
 
 
 class Me(BaseModel):
@@ -81,11 +81,12 @@ class ChatIn(BaseModel):
 def sign_in(request: Request, body: SignIn, response: Response) -> Me:
     """Exchange a sign-in token for the session cookie; returns the CSRF token to send."""
     state = web_state(request)
-    with state.ctx.sessions.begin() as session:
-        user = authenticate(session, token=body.token.strip(), now=state.ctx.clock())
-        found = (user.name, user.role) if user is not None else None
-    if found is None:
-        raise HTTPException(401, "unknown or revoked token")
+    try:
+        found = exchange_token(
+            state, token=body.token.strip(), user=body.user.strip(), client=client_address(request)
+        )
+    except SignInRefused as exc:
+        raise HTTPException(exc.status, str(exc)) from None
     csrf = set_session_cookie(response, state, user=found[0])
     return Me(user=found[0], role=found[1], csrf=csrf)
 

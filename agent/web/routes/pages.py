@@ -11,8 +11,12 @@ from agent.web.auth import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
     Principal,
+    SignInRefused,
     check_login_csrf,
+    client_address,
     csrf_for,
+    end_current_session,
+    exchange_token,
     login_nonce,
     read_form,
     require,
@@ -21,7 +25,6 @@ from agent.web.auth import (
 from agent.web.render import render
 from agent.web.state import WebState, web_state
 from agent.web.views.health import breakdown_view, overview
-from store.web_auth import authenticate
 
 router = APIRouter()
 
@@ -65,10 +68,16 @@ async def login(request: Request) -> Response:
     form = await read_form(request)
     if not check_login_csrf(state, request, form.get("csrf", "")):
         raise HTTPException(403, "missing or wrong CSRF token; reload the sign-in page")
-    with state.ctx.sessions.begin() as session:
-        user = authenticate(session, token=form.get("token", "").strip(), now=state.ctx.clock())
-        name = user.name if user is not None else None
-    if name is None:
+    try:
+        name, _role = exchange_token(
+            state,
+            token=form.get("token", "").strip(),
+            user=form.get("user", "").strip(),
+            client=client_address(request),
+        )
+    except SignInRefused as exc:
+        if exc.status == 429:
+            raise HTTPException(429, str(exc)) from None
         return RedirectResponse("/login?error=unknown+or+revoked+token", status_code=303)
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(response, state, user=name)
@@ -77,8 +86,9 @@ async def login(request: Request) -> Response:
 
 
 @router.post("/logout")
-def logout(_me: Annotated[Principal, Depends(require("read"))]) -> Response:
-    """End the session (the cookie is cleared)."""
+def logout(request: Request, _me: Annotated[Principal, Depends(require("read"))]) -> Response:
+    """End the session (its row at once, and the cookie is cleared)."""
+    end_current_session(request)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

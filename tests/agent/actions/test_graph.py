@@ -183,7 +183,7 @@ def test_cli_scan_starts_threads_and_decisions_resume_them(demo_base: Path, tmp_
     from agent.checkpoints import open_checkpointer
     from agent.config import load_settings
     from agent.workspace import Workspace
-    from tests.support.demo_workspace import run_cli
+    from tests.support.demo_workspace import run_cli, token_for
 
     home = copy_home(demo_base, tmp_path)
     run_cli(home, "scan", "--json")
@@ -194,7 +194,8 @@ def test_cli_scan_starts_threads_and_decisions_resume_them(demo_base: Path, tmp_
         action_id = next(w for w in listed.split() if w.startswith("act-"))
         assert waiting_for(graph, action_id=action_id) == "council"
         assert graph.get_state(thread_config(action_id)).values["status"] == "proposed"
-    run_cli(home, "actions", "approve", action_id, "--as", "jun", "--reason", "clear cause")
+    jun = token_for(home, "jun")
+    run_cli(home, "actions", "approve", action_id, "--reason", "clear cause", env=jun)
     with open_checkpointer(settings, workspace) as saver:
         graph = build_action_graph(saver)
         # Approved and in the outbox: the thread now waits for `journeyops dispatch`.

@@ -19,9 +19,12 @@ from agent.config import DEFAULT_CONFIG
 from store.db import migrate, session_factory
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
+from store.web_auth import add_user, create_token
 from tests.support.store_fixtures import BACKENDS, fresh_engine, propose_fix
 
 runner = CliRunner()
+# Each user's sign-in token, minted by `_seed` (the CLI decides as a token's owner).
+TOKENS: dict[str, str] = {}
 Run = Callable[..., tuple[int, str]]
 NOW = dt.datetime.now(dt.UTC)
 
@@ -41,6 +44,9 @@ def _seed(engine: Engine) -> None:
             s, specs=[JourneySpec(id="checkout", council=CouncilSpec(quorum=2, members=members))]
         )
         propose_fix(s, "act-1", now=NOW)
+        for user in ("li", "sam"):
+            add_user(s, name=user, role="council_member", now=NOW)
+            TOKENS[user] = create_token(s, user=user, now=NOW)
 
 
 def _cli(tmp_path: Path, engine: Engine) -> Run:
@@ -52,9 +58,10 @@ def _cli(tmp_path: Path, engine: Engine) -> Run:
     )
     config.write_text(text, encoding="utf-8")
 
-    def run(*args: str) -> tuple[int, str]:
+    def run(*args: str, user: str | None = None) -> tuple[int, str]:
+        env = {"JOURNEYOPS_TOKEN": TOKENS[user]} if user else {"JOURNEYOPS_TOKEN": ""}
         result = runner.invoke(
-            app, ["--home", str(tmp_path / "home"), "--config", str(config), *args]
+            app, ["--home", str(tmp_path / "home"), "--config", str(config), *args], env=env
         )
         return result.exit_code, " ".join(result.output.split())
 
@@ -65,16 +72,16 @@ def test_show_and_list_follow_quorum_progress_as_the_gate_counts_it(cli: Run) ->
     code, out = cli("actions", "show", "act-1")
     assert code == 0
     assert "quorum: 0 of 2 approvals · deciders: li, sam · may still approve: li, sam" in out
-    code, out = cli("actions", "approve", "act-1", "--as", "li", "--reason", "holds")
+    code, out = cli("actions", "approve", "act-1", "--reason", "holds", user="li")
     assert code == 0 and "action is now proposed (1 of 2 approvals)" in out
     code, out = cli("actions", "show", "act-1")
     assert "quorum: 1 of 2 approvals (li) · deciders: li, sam · may still approve: sam" in out
     assert "li approve: holds" in out
     code, out = cli("actions", "list")
     assert code == 0 and "act-1" in out and "1/2" in out
-    code, out = cli("actions", "approve", "act-1", "--as", "li", "--reason", "again")
+    code, out = cli("actions", "approve", "act-1", "--reason", "again", user="li")
     assert code == 1 and "refused: li already decided on act-1 v1" in out
-    code, out = cli("actions", "approve", "act-1", "--as", "sam", "--reason", "holds")
+    code, out = cli("actions", "approve", "act-1", "--reason", "holds", user="sam")
     assert code == 0 and "action is now approved (2 of 2 approvals)" in out
     code, out = cli("actions", "show", "act-1")
     assert "quorum: 2 of 2 approvals (li, sam) · deciders: li, sam" in out

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from agent.cli.app import app
 from evals.demo import GroundTruth
 from store.findings import ScanResult
-from tests.support.demo_workspace import copy_home
+from tests.support.demo_workspace import copy_home, token_for
 
 runner = CliRunner()
 
@@ -112,24 +112,14 @@ def test_council_decisions_through_the_cli(demo: tuple[Path, GroundTruth, ScanRe
     bd = next(b for b in scan.breakdowns if b.journey == "checkout")
     action = bd.recommendations[0].action_id
     assert action is not None
+    mallory = token_for(home, "mallory")
     refused = runner.invoke(
-        app,
-        ["--home", str(home), "actions", "approve", action, "--as", "mallory", "--reason", "ok"],
+        app, ["--home", str(home), "actions", "approve", action, "--reason", "ok"], env=mallory
     )
     assert refused.exit_code == 1 and "not a member" in refused.output.lower()
+    agent = token_for(home, "journeyops-agent")
     refused = runner.invoke(
-        app,
-        [
-            "--home",
-            str(home),
-            "actions",
-            "approve",
-            action,
-            "--as",
-            "journeyops-agent",
-            "--reason",
-            "ok",
-        ],
+        app, ["--home", str(home), "actions", "approve", action, "--reason", "ok"], env=agent
     )
     assert refused.exit_code == 1
     shown = _run(home, "actions", "show", action)

@@ -153,7 +153,7 @@ def test_member_approval_is_recorded_with_who_when_why_and_the_payload_hash(
         assert d.decided_at.tzinfo is not None
         assert d.payload_sha256 == payload_hash(PAYLOAD)
         kinds = [e.kind for e in events_for(s, subject="act-1")]
-        assert kinds == ["action.proposed", "decision.approve"]
+        assert kinds == ["action.proposed", "decision.approve", "outbox.queued"]
 
 
 def test_quorum_of_two_needs_two_distinct_members(sessions: sessionmaker[Session]) -> None:

@@ -24,6 +24,7 @@ from store.gate.rules import decide, payload_hash
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow
+from store.web_auth import add_user, create_token
 from tests.support.receiver import Receiver
 from tests.support.store_fixtures import BACKENDS, fresh_engine, propose_fix
 from tools.workflows import RetryPolicy, WorkflowTarget
@@ -158,7 +159,9 @@ def test_cli_edit_sets_keys_and_reports_the_new_version(
     )
     config.write_text(text, encoding="utf-8")
     base = ["--home", str(tmp_path / "home"), "--config", str(config), "actions"]
-    runner = CliRunner()
+    with sessions.begin() as s:
+        add_user(s, name="li", role="council_member", now=NOW)
+        runner = CliRunner(env={"JOURNEYOPS_TOKEN": create_token(s, user="li", now=NOW)})
     edit = [*base, "edit", "act-1", "--set", "priority=2", "--set", "note=call ops", "--as", "li"]
     result = runner.invoke(app, edit)
     assert result.exit_code == 0, result.output
