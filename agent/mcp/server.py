@@ -52,7 +52,7 @@ class ToolHost:
         self.ctx = ctx
         self.registry = registry
         self.environ = environ
-        self._sessions: dict[str, tuple[dt.datetime, ToolSession]] = {}
+        self._by_user: dict[str, tuple[dt.datetime, ToolSession]] = {}
         self._lock = anyio.Lock()
 
     def tools(self) -> list[types.Tool]:
@@ -104,7 +104,7 @@ class ToolHost:
         the breakdown ids handed out before, so they still resolve.
         """
         now = self.ctx.clock()
-        found = self._sessions.get(user)
+        found = self._by_user.get(user)
         if found is None or now - found[0] > SESSION_TTL:
             # A proposal filed through MCP is the caller's: they may not approve it.
             approval = self.ctx.settings.approval.model_copy(update={"proposer": user})
@@ -112,7 +112,7 @@ class ToolHost:
             ctx = dataclasses.replace(self.ctx, settings=settings)
             known = found[1].known if found is not None else None
             found = (now, ToolSession(ctx, known=known))
-            self._sessions[user] = found
+            self._by_user[user] = found
         return found[1]
 
 
