@@ -110,11 +110,14 @@ def periods_answer(outcomes: Sequence[ToolOutcome]) -> str:
 
 
 def segments_answer(outcomes: Sequence[ToolOutcome], named: set[str]) -> str:
-    """Compare one stage metric across segments; the segments named, else the biggest moves."""
+    """Compare a stage metric across segments: a dimension named, its values named, else the
+    biggest moves."""
     result = _first(outcomes, SegmentComparison)
     if result is None:
         return _with_errors([], outcomes)
-    chosen = [s for s in result.segments if s.value.casefold() in named]
+    chosen = [s for s in result.segments if s.dimension.casefold() in named] or [
+        s for s in result.segments if s.value.casefold() in named
+    ]
     if not chosen:
         moved = [s for s in result.segments if s.relative_change_pct is not None]
         chosen = sorted(moved, key=lambda s: abs(s.relative_change_pct or 0.0), reverse=True)[:6]

@@ -226,7 +226,8 @@ def _place(q: Question, prior: Question | None, about: BreakdownSummary | None) 
     """Return the journey, stage and metric a comparison is about, filling gaps from before."""
     filled = q.model_copy()
     for source in (prior, about):
-        if source is None:
+        # A source about another journey cannot lend its stage to this one.
+        if source is None or filled.journey not in (None, source.journey):
             continue
         for key in ("journey", "stage", "metric"):
             if getattr(filled, key) is None:
