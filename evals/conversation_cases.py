@@ -6,13 +6,15 @@ numbers and Markdown read. `evals.agent_cases` adds them to `journeyops eval age
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from evals.demo import GroundTruth, Incident
 from tools.units import format_segment
 
-if TYPE_CHECKING:
-    from evals.agent_cases import AgentCase
+# The case model lives in `evals.agent_cases`, which imports this module; it is passed in.
+AgentCase = TypeVar("AgentCase", bound=BaseModel)
 
 _NO_ACTION_TOOLS = ["propose_action"]
 _WORDS = {"repeat_contact_rate": "repeat contact rate", "csat": "CSAT", "duration": "time"}
