@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import sys
 from typing import Annotated
@@ -64,8 +65,12 @@ def ask(
     with open_checkpointer(e.settings, e.workspace) as saver:
         conv = Conversation(run, thread_id=thread_id, checkpointer=saver)
         if n is not None:
-            _print_answer(conv.propose(n))
-            err_console.print(terminal_text(f"thread {thread_id}", style="dim"))
+            text = conv.propose(n)
+            if as_json:
+                sys.stdout.write(json.dumps({"question": question, "answer": text}) + "\n")
+            else:
+                _print_answer(text)
+                err_console.print(terminal_text(f"thread {thread_id}", style="dim"))
             return
         turn = conv.ask(question)
     if as_json:

@@ -84,6 +84,9 @@ def test_ask_slash_propose_on_a_thread_files_the_fix(home: Path) -> None:
     filed = runner.invoke(app, [*base, "/propose 1", "--thread", "p1"])
     assert filed.exit_code == 0, filed.output
     assert "for council approval" in filed.output and "offline" not in filed.output
+    again = runner.invoke(app, [*base, "/propose 1", "--thread", "p1", "--json"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output)["answer"].startswith("Already filed")
 
 
 def test_ask_slash_propose_without_a_thread_names_the_missing_option(home: Path) -> None:
