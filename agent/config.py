@@ -155,6 +155,34 @@ class CatalogSettings(_Section):
     include: list[str] = []
 
 
+class ChatSettings(_Section):
+    """Words the offline chat planner reads in other languages.
+
+    `synonyms.<language>.<meaning> = [phrases]`: each phrase (any case, accents optional)
+    is read as `meaning`, an English word or phrase, a journey or stage id, or a metric name.
+    """
+
+    synonyms: dict[str, dict[str, list[str]]] = {}
+
+    @model_validator(mode="after")
+    def _check_synonyms(self) -> ChatSettings:
+        for lang, table in self.synonyms.items():
+            if not (len(lang) == 2 and lang.isascii() and lang.isalpha() and lang.islower()):
+                raise ValueError(f"chat.synonyms.{lang}: name a language by its two-letter code")
+            meaning_of: dict[str, str] = {}
+            for meaning, phrases in table.items():
+                where = f"chat.synonyms.{lang}.{meaning}"
+                if not meaning.strip() or not phrases:
+                    raise ValueError(f"{where}: give a meaning and at least one phrase")
+                for phrase in phrases:
+                    key = " ".join(phrase.casefold().split())
+                    if not key or len(key) > 60:
+                        raise ValueError(f"{where}: {phrase!r} must be 1 to 60 characters")
+                    if meaning_of.setdefault(key, meaning) != meaning:
+                        raise ValueError(f"{where}: {phrase!r} already means {meaning_of[key]!r}")
+        return self
+
+
 class Settings(_Section):
     """Everything journeyops reads from `config.toml`."""
 
@@ -174,8 +202,8 @@ class Settings(_Section):
     web: WebSettings = WebSettings()
     slack: SlackSettings = SlackSettings()
     email: EmailSettings = EmailSettings()
-
     security: SecuritySettings = SecuritySettings()
+    chat: ChatSettings = ChatSettings()
 
     @model_validator(mode="before")
     @classmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from evals.conversation_cases import conversation_cases
 from evals.demo import GroundTruth, Incident
 from tools.units import format_segment
 
@@ -28,6 +29,8 @@ class AgentCase(BaseModel):
     forbid_text: list[str] = []
     cite_one_of: list[str] = []
     expect_proposal: bool = False
+    # Also render the answer as the web app does and check no Markdown syntax shows raw.
+    check_html: bool = False
 
 
 def cases_for(truth: GroundTruth) -> list[AgentCase]:
@@ -93,6 +96,7 @@ def cases_for(truth: GroundTruth) -> list[AgentCase]:
             )
         )
     out += _injection_cases(top)
+    out += conversation_cases(truth, AgentCase)
     return out
 
 

@@ -25,6 +25,7 @@ from agent.context import RunContext, build_context, open_insights
 from agent.ingest import ingest_events, load_journeys
 from agent.llm.grounding import check, sources_from
 from agent.llm.openai_compat import make_llm
+from agent.reports.escape import markdown_to_html
 from agent.workspace import Workspace
 from evals.agent_cases import AgentCase, cases_for
 from evals.demo import GroundTruth, generate
@@ -105,6 +106,13 @@ def _checks(ctx: RunContext, conv: Conversation, case: AgentCase, turn: Turn) ->
     failures += [f"tool {t} called" for t in case.forbid_tools if t in turn.tools_called]
     failures += [f"answer lacks {x!r}" for x in case.expect_text if x not in turn.answer]
     failures += [f"answer contains {x!r}" for x in case.forbid_text if x in turn.answer]
+    if any(ord(c) < 32 and c not in "\n\t" for c in turn.answer):
+        failures.append("answer holds control characters")
+    if case.check_html:
+        html = markdown_to_html(turn.answer)
+        failures += [
+            f"web page shows raw {x!r}" for x in ("**", "\\!", "`", "<script") if x in html
+        ]
     if case.cite_one_of and not any(f"[{i}]" in turn.answer for i in case.cite_one_of):
         failures.append("cites none of the planted evidence ids")
     if not turn.grounded:

@@ -71,6 +71,9 @@ class Theme(_Model):
     baseline_count: int
     lift: float
     insight_ids: list[str] = []
+    # The days each count spans: the lift compares mentions per day, not raw counts.
+    window_days: int = 0
+    baseline_days: int = 0
 
 
 class Recommendation(_Model):

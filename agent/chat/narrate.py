@@ -16,8 +16,10 @@ from agent.chat.tools.evidence import Quotes, Themes
 from agent.chat.tools.metrics import Comparison
 from agent.chat.tools.registry import ToolOutcome
 from agent.chat.tools.tool import ToolResult
+from agent.reports.escape import md_text
 from agent.reports.markdown import quote_inert
 from store.findings import CauseKind
+from tools.units import format_count, format_p, format_percent
 
 R = TypeVar("R", bound=ToolResult)
 
@@ -87,15 +89,16 @@ def _detected(result: Detection, outcomes: Sequence[ToolOutcome]) -> list[str]:
 def _breakdown(bd: BreakdownSummary, outcomes: Sequence[ToolOutcome], *, detail: bool) -> list[str]:
     bid = bd.breakdown_id
     head = (
-        f"**{bd.metric_label} at {bd.journey} › {bd.stage}** went from {bd.expected} "
-        f"(expected from the same weekdays of prior weeks) to {bd.current} in "
-        f"{bd.window} on {bd.visits:,} visits (p={bd.p_value:.2g}); estimated loss "
+        f"**{md_text(bd.metric_label)} at {md_text(bd.journey)} › {md_text(bd.stage)}** went "
+        f"from {bd.expected} (expected from the same weekdays of prior weeks) to {bd.current} "
+        f"in {bd.window} on {format_count(bd.visits)} visits "
+        f"({bd.significance or format_p(bd.p_value)}); estimated loss "
         f"{bd.loss_per_week} per week."
     )
     lines = [head, ""]
     if not detail:
         if bd.top_cause:
-            lines.append(f"  Top cause: {bd.top_cause} ({bd.top_cause_kind}).")
+            lines.append(f"  Top cause: {md_text(bd.top_cause)} ({bd.top_cause_kind}).")
         return [*lines, ""]
     loc = _about(outcomes, Causes, bid)
     if loc is not None:
@@ -103,8 +106,8 @@ def _breakdown(bd: BreakdownSummary, outcomes: Sequence[ToolOutcome], *, detail:
             lines.append("No single segment explains it: the change is spread across the stage.")
         for c in loc.causes[:2]:
             lines.append(
-                f"- Cause {c.rank}: **{c.segment}** — {_KIND[c.kind]}: "
-                f"{c.segment_before} → {c.segment_now} on {c.segment_visits:,} visits, "
+                f"- Cause {c.rank}: **{md_text(c.segment)}** — {_KIND[c.kind]}: "
+                f"{c.segment_before} → {c.segment_now} on {format_count(c.segment_visits)} visits, "
                 f"{c.explained_share} of the change."
             )
     quotes = _about(outcomes, Quotes, bid)
@@ -116,18 +119,19 @@ def _breakdown(bd: BreakdownSummary, outcomes: Sequence[ToolOutcome], *, detail:
     themes = _about(outcomes, Themes, bid)
     for t in themes.themes[:2] if themes is not None else []:
         _, label = inert_quote(t.label)
-        lines.append(
-            f"- Surging theme “{label}”: {t.count} mentions vs {t.baseline_count} "
-            f"in the baseline (lift {t.lift}×)."
+        mentions = t.mentions or (
+            f"{format_count(t.count)} mentions vs {format_count(t.baseline_count)} in the "
+            f"baseline (lift {t.lift:.1f}× on mentions per day)"
         )
+        lines.append(f"- Surging theme “{label}”: {mentions}.")
     recs = _about(outcomes, Recommendations, bid)
     if recs is not None and recs.recommendations:
         lines += ["", "Recommended fixes:", ""]
         for r in recs.recommendations:
             filed = f" — already {r.filed_status}" if r.filed_status else ""
             lines.append(
-                f"{r.rank}. {r.title} (`{r.playbook}`): {r.value_per_week} per week, "
-                f"effort {r.effort}, confidence {r.confidence}{filed}"
+                f"{r.rank}. {md_text(r.title)} (`{r.playbook}`): {r.value_per_week} per week, "
+                f"effort {r.effort}, confidence {format_percent(r.confidence)}{filed}"
             )
         lines += ["", "Say `/propose N` to file fix N for council approval."]
     return [*lines, ""]
@@ -138,9 +142,10 @@ def _compared(r: Comparison) -> list[str]:
         "a significant degradation" if r.significant and r.worse else "within normal variation"
     )
     return [
-        f"{r.metric} at {r.journey} › {r.stage}: {r.current} in {r.window} vs "
-        f"{r.expected} expected ({r.relative_change_pct}% relative, p={r.p_value:.2g}, "
-        f"{r.visits:,} visits) — {verdict} on its own.",
+        f"{md_text(r.metric)} at {md_text(r.journey)} › {md_text(r.stage)}: {r.current} in "
+        f"{r.window} vs {r.expected} expected ({_relative(r.relative_change_pct)}, "
+        f"{r.significance or format_p(r.p_value)}, {format_count(r.visits)} visits) — "
+        f"{verdict} on its own.",
         "",
     ]
 
@@ -151,10 +156,14 @@ def _actions(r: ActionList) -> list[str]:
     lines = [f"{r.total} action(s):"]
     for a in r.actions:
         lines.append(
-            f"- `{a.action_id}` {a.title} ({a.journey}, `{a.playbook}`): "
+            f"- `{a.action_id}` {md_text(a.title)} ({md_text(a.journey)}, `{a.playbook}`): "
             f"{a.status}, {a.value_per_week} per week"
         )
     return lines
+
+
+def _relative(pct: float | None) -> str:
+    return "no baseline to compare" if pct is None else f"{pct:+.1f}% relative"
 
 
 def _all(outcomes: Sequence[ToolOutcome], kind: type[R]) -> list[R]:

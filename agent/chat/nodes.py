@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 
+from agent.chat.languages import Vocabulary
 from agent.chat.narrate import narrate
 from agent.chat.offline_planner import OfflinePlanner
 from agent.chat.state import ChatState, Offer
@@ -149,7 +150,8 @@ def planner(ctx: RunContext) -> LLM:
         return ctx.llm
     cached = ctx.scratch.get("offline_planner")
     if not isinstance(cached, OfflinePlanner):
-        cached = ctx.scratch["offline_planner"] = OfflinePlanner()
+        vocabulary = Vocabulary(ctx.settings.chat.synonyms)
+        cached = ctx.scratch["offline_planner"] = OfflinePlanner(vocabulary)
     return cached
 
 

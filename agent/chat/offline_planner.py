@@ -2,8 +2,12 @@
 
 It plays the model's part in the same chat graph, calling the same registered tools a
 connected model would: catalog → detect_breakdowns → localize + search_insights +
-theme_surges + recommend_fixes for the top breakdown → a templated answer. It reads only
-the user's words and tool results; customer text never changes what it does.
+theme_surges + recommend_fixes for the top breakdown → a templated answer. Follow-ups
+about the breakdown in focus ("what do customers say about it?", "which fix first and
+why?"), other windows ("and the week before?") and comparisons (two weeks, or segments)
+call only the tools they need. Questions in other languages are first translated through
+`[chat.synonyms.*]`. It reads only the user's words and tool results; customer text never
+changes what it does.
 """
 
 from __future__ import annotations
@@ -16,9 +20,19 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from agent.chat import answers
+from agent.chat.intents import (
+    Intent,
+    asks_week_before,
+    compares_periods,
+    focus,
+    intent_of,
+    last_window_end,
+)
+from agent.chat.languages import Vocabulary
 from agent.chat.narrate import narrate
 from agent.chat.parse_question import Question, parse_question
-from agent.chat.tools.breakdowns import Detection, Recommendations
+from agent.chat.tools.breakdowns import BreakdownSummary, Detection, Recommendations
 from agent.chat.tools.metrics import Catalog
 from agent.chat.tools.registry import REGISTRY, ToolOutcome
 from agent.chat.tools.tool import ToolResult
@@ -30,46 +44,64 @@ T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R", bound=ToolResult)
 
 _ACTIONS = re.compile(r"\b(pending|waiting|awaiting|approvals?|actions?|proposals?)\b")
-_PROPOSE = re.compile(r"^\s*(?:please\s+)?(?:propose|file)\b")
+_PROPOSE = re.compile(r"^\s*/?(?:please\s+)?(?:propose|file)\b")
 _FOLLOW_UP = re.compile(
     r"\b(it|that|this|those|them|there|customers?|say|said|why|segment|cause|fix|fixes|"
     r"evidence|quotes?|more)\b"
 )
 _HELP = re.compile(r"^\s*(help|/help|\?|what can you do\??)\s*$")
+_FOLLOW_UP_TOOLS: dict[str, tuple[str, ...]] = {
+    "evidence": ("localize", "search_insights", "theme_surges"),
+    "fix": ("localize", "recommend_fixes"),
+}
 
 
 class OfflinePlanner:
     """Answer journey questions without a model; same protocol as a connected LLM."""
 
-    def __init__(self) -> None:
+    def __init__(self, vocabulary: Vocabulary | None = None) -> None:
         self.usage = Usage()
         self._ids = itertools.count(1)
+        self._vocabulary = vocabulary or Vocabulary()
 
     def chat(self, messages: Sequence[ChatMessage], *, tools: Sequence[ToolSpec] = ()) -> ChatReply:
         """Return the next step of the playbook for the conversation so far."""
         self.usage.calls += 1
         start = max(i for i, m in enumerate(messages) if m.role == "user")
-        question = messages[start].content
+        text = self._vocabulary.translate(messages[start].content)
         done = REGISTRY.outcomes(messages[start:])
         catalog = _latest(REGISTRY.outcomes(messages), Catalog)
         if catalog is None:
             return self._call("catalog", {})
-        if _HELP.match(question.lower()):
+        if _HELP.match(text):
             return ChatReply(content=_help(catalog))
-        lowered = question.lower()
-        if _PROPOSE.match(lowered):
-            return self._propose(lowered, messages, done)
-        if _ACTIONS.search(lowered) and "why" not in lowered:
+        if _PROPOSE.match(text):
+            return self._propose(text, messages, done)
+        intent = intent_of(text)
+        if _ACTIONS.search(text) and "why" not in text and intent is None:
             if "list_actions" in {o.name for o in done}:
                 return ChatReply(content=narrate(done))
-            pending = any(w in lowered for w in ("pending", "waiting", "awaiting"))
+            pending = any(w in text for w in ("pending", "waiting", "awaiting"))
             return self._call(
                 "list_actions", {"status": ActionStatus.PROPOSED.value} if pending else {}
             )
-        q = _understand(question, messages[:start], catalog)
-        if q is None:
+        earlier = REGISTRY.outcomes(messages[:start])
+        asked = [
+            self._vocabulary.translate(m.content) for m in messages[:start] if m.role == "user"
+        ]
+        q = _parse(text, catalog)
+        about = focus(earlier)
+        if intent in ("evidence", "fix") and about is not None and not _moves_on(q, about):
+            return self._follow_up(intent, about, done)
+        prior = next((p for t in reversed(asked) if (p := _parse(t, catalog)).understood), None)
+        if intent == "compare":
+            place = _place(q, prior, about)
+            if place is not None:
+                return self._compare(text, place, earlier, done, catalog)
+        resolved = _resolve(text, q, prior, earlier)
+        if resolved is None:
             return ChatReply(content=_help(catalog))
-        return self._investigate(q, done)
+        return self._investigate(resolved, done)
 
     def structured(self, messages: Sequence[ChatMessage], *, schema: type[T]) -> T:
         """The offline planner writes no free-form structured output."""
@@ -102,6 +134,41 @@ class OfflinePlanner:
                 args["as_of"] = q.as_of.isoformat()
             return self._call("compare_periods", args)
         return ChatReply(content=narrate(done))
+
+    def _follow_up(
+        self, intent: Intent, about: BreakdownSummary, done: list[ToolOutcome]
+    ) -> ChatReply:
+        if not done:
+            bid = about.breakdown_id
+            return self._calls([(n, {"breakdown_id": bid}) for n in _FOLLOW_UP_TOOLS[intent]])
+        title = f"{about.metric_label} at {about.journey} › {about.stage}"
+        write = answers.evidence_answer if intent == "evidence" else answers.fix_answer
+        return ChatReply(content=write(done, title))
+
+    def _compare(
+        self,
+        text: str,
+        place: Question,
+        earlier: list[ToolOutcome],
+        done: list[ToolOutcome],
+        catalog: Catalog,
+    ) -> ChatReply:
+        base = {"journey": place.journey, "stage": place.stage, "metric": place.metric}
+        if done:
+            if compares_periods(text):
+                return ChatReply(content=answers.periods_answer(done))
+            return ChatReply(content=answers.segments_answer(done, set(text.split())))
+        if not compares_periods(text):
+            return self._call("compare_segments", dict(base))
+        newest = catalog.data_to or dt.date.today()
+        seen = last_window_end(earlier)
+        end = place.as_of or (dt.date.fromisoformat(seen) if seen else newest)
+        return self._calls(
+            [
+                ("compare_periods", {**base, "as_of": day.isoformat()})
+                for day in (end, end - dt.timedelta(days=7))
+            ]
+        )
 
     def _propose(
         self, lowered: str, messages: Sequence[ChatMessage], done: list[ToolOutcome]
@@ -144,21 +211,47 @@ def _latest(outcomes: Sequence[ToolOutcome], kind: type[R]) -> R | None:
     return None
 
 
-def _understand(question: str, earlier: Sequence[ChatMessage], cat: Catalog) -> Question | None:
+def _parse(text: str, cat: Catalog) -> Question:
     today = cat.data_to or dt.date.today()
+    return parse_question(text, journeys=cat.journeys, metrics=cat.metric_names, today=today)
 
-    def parse(text: str) -> Question:
-        return parse_question(text, journeys=cat.journeys, metrics=cat.metric_names, today=today)
 
-    q = parse(question)
+def _moves_on(q: Question, about: BreakdownSummary) -> bool:
+    """Return whether the question names another place than the breakdown in focus."""
+    named = ((q.journey, about.journey), (q.stage, about.stage), (q.metric, about.metric))
+    return any(new is not None and new != old for new, old in named)
+
+
+def _place(q: Question, prior: Question | None, about: BreakdownSummary | None) -> Question | None:
+    """Return the journey, stage and metric a comparison is about, filling gaps from before."""
+    filled = q.model_copy()
+    for source in (prior, about):
+        # A source about another journey cannot lend its stage to this one.
+        if source is None or filled.journey not in (None, source.journey):
+            continue
+        for key in ("journey", "stage", "metric"):
+            if getattr(filled, key) is None:
+                setattr(filled, key, getattr(source, key))
+    return filled if filled.journey and filled.stage and filled.metric else None
+
+
+def _resolve(
+    text: str, q: Question, prior: Question | None, earlier: list[ToolOutcome]
+) -> Question | None:
+    """Return the question to investigate, inheriting what a follow-up leaves out."""
+    base = q if q.understood else prior
+    if base is not None and asks_week_before(text):
+        seen = last_window_end(earlier)
+        end = base.as_of or (dt.date.fromisoformat(seen) if seen else None)
+        if end is not None:
+            return base.model_copy(update={"as_of": end - dt.timedelta(days=7)})
     if q.understood:
         return q
-    if not _FOLLOW_UP.search(question.lower()):
-        return None
-    # A follow-up ("what do customers say about it?") inherits the last question it can.
-    for m in reversed(earlier):
-        if m.role == "user" and (prior := parse(m.content)).understood:
-            return prior
+    if prior is not None and q.as_of is not None:
+        # "and yesterday?": the place of the last question, in the newly named window.
+        return prior.model_copy(update={"as_of": q.as_of, "window_days": q.window_days})
+    if prior is not None and _FOLLOW_UP.search(text):
+        return prior
     return None
 
 

@@ -18,7 +18,9 @@ from rich.text import Text
 from agent.cli.env import env
 from agent.cli.identity import AsUser, TokenFile, who
 from agent.context import RunContext
+from agent.reports.escape import error_line, strip_control, terminal_text
 from store.states import ActionStatus
+from tools.units import format_count, format_percent
 
 if TYPE_CHECKING:
     from store.gate.quorum import QuorumProgress
@@ -76,13 +78,13 @@ def actions_list(
         for s in action_summaries(session, status=status, journey_id=journey):
             a = s.action
             table.add_row(
-                a.id,
-                a.journey_id,
-                a.playbook,
-                f"{a.expected_value_per_week:,.0f}",
-                a.status,
+                terminal_text(a.id),
+                terminal_text(a.journey_id),
+                terminal_text(a.playbook),
+                format_count(a.expected_value_per_week),
+                terminal_text(a.status),
                 f"{s.progress.approvals}/{s.progress.quorum}",
-                a.proposed_by,
+                terminal_text(a.proposed_by),
             )
     console.print(table)
 
@@ -99,33 +101,33 @@ def actions_show(
     with run.sessions() as session:
         record = action_record(session, action_id=action_id)
     if record is None:
-        err_console.print(f"error: no action {action_id!r}", highlight=False)
+        err_console.print(terminal_text(f"error: no action {action_id!r}"), highlight=False)
         raise typer.Exit(2)
     a, progress = record.action, record.progress
-    console.print(f"[bold]{a.id}[/bold] v{a.version} · {a.status} · {a.journey_id} · {a.playbook}")
-    console.print(Text(a.title))
-    console.print(f"workflow target: {a.workflow} · payload sha256 {a.payload_sha256[:16]}…")
-    console.print(Text(json.dumps(a.payload, indent=2, ensure_ascii=False)))
-    console.print(Text(_quorum_line(record.progress)))
+    console.print(
+        terminal_text(a.id, style="bold")
+        + terminal_text(f" v{a.version} · {a.status} · {a.journey_id} · {a.playbook}")
+    )
+    console.print(terminal_text(a.title))
+    _say(f"workflow target: {a.workflow} · payload sha256 {a.payload_sha256[:16]}…")
+    console.print(Text(strip_control(json.dumps(a.payload, indent=2, ensure_ascii=False))))
+    console.print(terminal_text(_quorum_line(record.progress)))
     for d in record.decisions:
-        console.print(Text(f"{d.decided_at:%Y-%m-%d %H:%M} {d.user_name} {d.decision}: {d.reason}"))
+        _say(f"{d.decided_at:%Y-%m-%d %H:%M} {d.user_name} {d.decision}: {d.reason}")
     for o in record.deliveries:
         code = f" · HTTP {o.status_code}" if o.status_code is not None else ""
         error = f" · {o.last_error}" if o.last_error else ""
-        console.print(
-            Text(f"delivery to {o.target}: {o.status} after {o.runs} run(s){code}{error}")
-        )
+        _say(f"delivery to {o.target}: {o.status} after {o.runs} run(s){code}{error}")
     outcome = record.outcome
     if outcome is not None:
         share = outcome.numbers.get("recovered_share")
-        console.print(
+        shown = format_percent(share) if isinstance(share, int | float) else "n/a"
+        _say(
             f"outcome {outcome.window_start}…{outcome.window_end}: {outcome.verdict} "
-            f"({outcome.metric}, recovered share {share})"
+            f"({outcome.metric}, recovered share {shown})"
         )
     if a.status == ActionStatus.DEAD_LETTERED:
-        console.print(
-            f"redrive with: journeyops actions redrive {a.id} --reason … (with your token)"
-        )
+        _say(f"redrive with: journeyops actions redrive {a.id} --reason … (with your token)")
     if progress.nobody_can_decide:
         console.print("nobody can decide: the journey has no council with decision rights")
 
@@ -162,12 +164,12 @@ def _decide(
             user=user,
             decision=decision,
             reason=reason,
-            warn=lambda m: err_console.print(m, highlight=False),
+            warn=lambda m: err_console.print(terminal_text(m), highlight=False),
         )
     except DecisionRefused as exc:
-        err_console.print(f"[bold red]refused:[/bold red] {exc}", highlight=False)
+        err_console.print(error_line(exc, "refused"), highlight=False)
         raise typer.Exit(1) from None
-    console.print(
+    _say(
         f"{decision} by {user} recorded on {action_id}: action is now {outcome.status} "
         f"({outcome.approvals} of {outcome.quorum} approvals)"
     )
@@ -178,7 +180,9 @@ def resume_or_warn(run: RunContext, action_ids: list[str]) -> None:
     # Imported when the command runs, for start-up time.
     from agent.actions.graph import resume_after_commit
 
-    resume_after_commit(run, action_ids, warn=lambda m: err_console.print(m, highlight=False))
+    resume_after_commit(
+        run, action_ids, warn=lambda m: err_console.print(terminal_text(m), highlight=False)
+    )
 
 
 @actions_app.command("approve")
@@ -223,9 +227,9 @@ def actions_redrive(
         with run.sessions.begin() as session:
             redrive(session, action_id=action_id, user=user, reason=reason, now=run.clock())
     except RedriveRefused as exc:
-        err_console.print(f"[bold red]refused:[/bold red] {exc}", highlight=False)
+        err_console.print(error_line(exc, "refused"), highlight=False)
         raise typer.Exit(1) from None
-    console.print(f"{action_id} re-queued by {user}; run `journeyops dispatch` to send it")
+    _say(f"{action_id} re-queued by {user}; run `journeyops dispatch` to send it")
     resume_or_warn(run, [action_id])
 
 
@@ -259,13 +263,17 @@ def actions_edit(
             )
             version, digest = row.version, row.payload_sha256
     except RevisionRefused as exc:
-        err_console.print(f"[bold red]refused:[/bold red] {exc}", highlight=False)
+        err_console.print(error_line(exc, "refused"), highlight=False)
         raise typer.Exit(1) from None
-    console.print(
+    _say(
         f"{action_id} is now v{version} (payload sha256 {digest[:16]}…); "
         "it needs the council's approval again"
     )
     resume_or_warn(run, [action_id])
+
+
+def _say(line: str) -> None:
+    console.print(terminal_text(line))
 
 
 def _value(raw: str) -> object:
@@ -288,5 +296,5 @@ def actions_escalate(ctx: typer.Context) -> None:
     with run.sessions.begin() as session:
         moved = escalate_overdue(session, now=run.clock(), after=after)
     for action_id, council in moved:
-        console.print(f"escalated {action_id} to the council of {council}")
+        console.print(terminal_text(f"escalated {action_id} to the council of {council}"))
     console.print(f"{len(moved)} escalated")

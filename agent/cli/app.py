@@ -22,12 +22,15 @@ from agent.cli.metrics import metrics_app
 from agent.cli.web import report_app, schedule, serve, tokens_app, users_app
 from agent.config import ConfigError
 from agent.llm.protocol import LLMError
+from agent.reports.escape import error_line, terminal_text
 from store.errors import InputError
 
 app = typer.Typer(
     help="journeyops: find why customer journeys break and file governed fixes.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Help texts name config tables in brackets ("[schedule]"); rich markup would eat them.
+    rich_markup_mode=None,
 )
 app.add_typer(journeys_app, name="journeys")
 app.add_typer(ingest_app, name="ingest")
@@ -120,11 +123,11 @@ def scan(
             f"Model usage: {u.calls} calls, {u.prompt_tokens:,} prompt + "
             f"{u.completion_tokens:,} completion tokens"
         )
-    console.print(f"Report written to {report}")
+    console.print(terminal_text(f"Report written to {report}"))
 
 
 def _status(message: str) -> None:
-    err_console.print(f"[dim]{message}[/dim]", highlight=False)
+    err_console.print(terminal_text(message, style="dim"), highlight=False)
 
 
 def main() -> None:
@@ -132,7 +135,7 @@ def main() -> None:
     try:
         app()
     except (ConfigError, InputError, LLMError) as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, markup=True)
+        err_console.print(error_line(exc), highlight=False)
         raise SystemExit(2) from None
 
 

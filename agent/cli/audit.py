@@ -11,10 +11,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from agent.cli.env import env
 from agent.context import RunContext
+from agent.reports.escape import terminal_text
+from store.catalog import MetricDef
+from tools.units import format_value
 
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 outcomes_app = typer.Typer(help="Whether dispatched fixes worked.", no_args_is_help=True)
@@ -109,16 +111,18 @@ def audit_show(
     with run.sessions() as session:
         story = action_story(session, action_id=action_id)
     if story is None:
-        err_console.print(f"error: no action {action_id!r}")
+        err_console.print(terminal_text(f"error: no action {action_id!r}"))
         raise typer.Exit(2)
     if as_json:
         sys.stdout.write(story.model_dump_json(indent=2) + "\n")
         return
     a = story.action
     console.print(
-        Text(f"{a['id']} v{a['version']} · {a['status']} · {a['journey_id']} · {a['title']}")
+        terminal_text(
+            f"{a['id']} v{a['version']} · {a['status']} · {a['journey_id']} · {a['title']}"
+        )
     )
-    table = Table(title=f"Audit trail of {action_id}")
+    table = Table(title=terminal_text(f"Audit trail of {action_id}"))
     table.add_column("seq", no_wrap=True)
     table.add_column("when (UTC)", no_wrap=True)
     table.add_column("who", overflow="fold")
@@ -126,10 +130,19 @@ def audit_show(
     table.add_column("details", overflow="fold", ratio=1)
     for e in story.events:
         table.add_row(
-            str(e.seq), f"{e.ts:%Y-%m-%d %H:%M:%S}", e.actor, e.kind, Text(_details(e.data))
+            str(e.seq),
+            f"{e.ts:%Y-%m-%d %H:%M:%S}",
+            terminal_text(e.actor),
+            terminal_text(e.kind),
+            terminal_text(_details(e.data)),
         )
     console.print(table)
-    console.print(f"outcome: {story.outcome['verdict'] if story.outcome else 'not checked yet'}")
+    verdict = story.outcome["verdict"] if story.outcome else "not checked yet"
+    console.print(terminal_text(f"outcome: {verdict}"))
+
+
+def _value(metric: MetricDef | None, value: float) -> str:
+    return format_value(metric, value) if metric is not None else f"{value:,.2f}"
 
 
 def _details(data: dict[str, object]) -> str:
@@ -164,12 +177,15 @@ def outcomes_check(
         table.add_column(col)
     for r in results:
         n = r.numbers
+        metric = run.settings.metrics.get(r.metric)
         table.add_row(
-            r.action_id,
-            r.playbook,
-            r.verdict,
-            f"{n.segment_baseline:.4g} → {n.segment_during:.4g} → {n.segment_after:.4g}",
-            f"{n.rest_baseline:.4g} → {n.rest_after:.4g}",
+            terminal_text(r.action_id),
+            terminal_text(r.playbook),
+            terminal_text(r.verdict),
+            " → ".join(
+                _value(metric, v) for v in (n.segment_baseline, n.segment_during, n.segment_after)
+            ),
+            f"{_value(metric, n.rest_baseline)} → {_value(metric, n.rest_after)}",
         )
     console.print(table)
     console.print(f"{len(results)} outcome(s) recorded")

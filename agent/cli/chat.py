@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import sys
 from typing import Annotated
 
@@ -10,9 +12,11 @@ import typer
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
+from rich.text import Text
 
 from agent.cli.env import CliEnv, env
 from agent.context import RunContext
+from agent.reports.escape import strip_control, terminal_text
 
 console = Console()
 err_console = Console(stderr=True)
@@ -20,6 +24,9 @@ err_console = Console(stderr=True)
 _HELP = """Commands: `/help` this text · `/propose N` file fix N of the last answer for council \
 approval · `/quit` leave (the thread is saved; resume with `--thread ID`).
 Ask things like *why did checkout payment conversion drop last week?*"""
+
+
+_PROPOSE = re.compile(r"^\s*/propose\s+(\d+)\s*$")
 
 
 def _new_thread() -> str:
@@ -49,16 +56,41 @@ def ask(
     e = env(ctx)
     run = _open(e, quiet=as_json)
     thread_id = thread or _new_thread()
+    n = propose_number(question)
+    if n is not None and thread is None:
+        raise typer.BadParameter(
+            "/propose N files a fix offered earlier in a thread: add --thread THREAD",
+            param_hint="--thread",
+        )
     with open_checkpointer(e.settings, e.workspace) as saver:
         conv = Conversation(run, thread_id=thread_id, checkpointer=saver)
+        if n is not None:
+            text = conv.propose(n)
+            if as_json:
+                sys.stdout.write(json.dumps({"question": question, "answer": text}) + "\n")
+            else:
+                _print_answer(text)
+                err_console.print(terminal_text(f"thread {thread_id}", style="dim"))
+            return
         turn = conv.ask(question)
     if as_json:
         sys.stdout.write(turn.model_dump_json(indent=2) + "\n")
         return
-    console.print(Markdown(turn.answer))
+    _print_answer(turn.answer)
     for event in turn.events:
-        err_console.print(f"[yellow]note:[/yellow] {event}", highlight=False, markup=True)
-    err_console.print(f"[dim]thread {thread_id}[/dim]")
+        err_console.print(Text("note: ", style="yellow") + terminal_text(event), highlight=False)
+    err_console.print(terminal_text(f"thread {thread_id}", style="dim"))
+
+
+def propose_number(text: str) -> int | None:
+    """Return N of a `/propose N` command, or None when the text is a question."""
+    m = _PROPOSE.match(text)
+    return int(m.group(1)) if m else None
+
+
+def _print_answer(markdown: str) -> None:
+    # Answers are Markdown built from escaped data; escapes and control codes never pass.
+    console.print(Markdown(strip_control(markdown)))
 
 
 def chat(
@@ -93,15 +125,15 @@ def chat(
                 console.print(Markdown(_HELP))
                 continue
             if text.startswith("/propose"):
-                arg = text.removeprefix("/propose").strip()
-                if not arg.isdigit():
+                n = propose_number(text)
+                if n is None:
                     console.print("Usage: /propose N (a fix number from the last answer)")
                     continue
-                console.print(Markdown(conv.propose(int(arg))))
+                _print_answer(conv.propose(n))
                 continue
             with console.status("thinking …", spinner="dots"):
                 turn = conv.ask(text)
-            console.print(Markdown(turn.answer))
+            _print_answer(turn.answer)
             for event in turn.events:
-                console.print(f"[yellow]note:[/yellow] {event}", highlight=False)
+                console.print(Text("note: ", style="yellow") + terminal_text(event))
     console.print(f"[dim]Saved. Resume with: journeyops chat --thread {thread_id}[/dim]")

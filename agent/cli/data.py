@@ -17,8 +17,10 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from agent.cli.env import env
+from agent.reports.escape import terminal_text
 
 journeys_app = typer.Typer(
     help="Journey definitions: stages, owners and councils.", no_args_is_help=True
@@ -56,7 +58,7 @@ def journeys_load(
     from agent.ingest import load_journeys
 
     saved = load_journeys(env(ctx).context(with_insights=False), file)
-    console.print(f"Loaded {len(saved)} journeys from {file}: {', '.join(saved)}")
+    console.print(terminal_text(f"Loaded {len(saved)} journeys from {file}: {', '.join(saved)}"))
 
 
 @journeys_app.command("list")
@@ -73,7 +75,7 @@ def journeys_list(ctx: typer.Context) -> None:
         for j in list_journeys(session):
             council = council_for(session, journey_id=j.id)
             deciders = [m.user for m in council.members if m.can_decide]
-            table.add_row(
+            cells = (
                 j.id,
                 j.parent_id or "",
                 " → ".join(j.stages),
@@ -81,6 +83,7 @@ def journeys_list(ctx: typer.Context) -> None:
                 f"{', '.join(deciders) or '(none)'} ({council.quorum})",
                 "declared" if j.declared else "inferred from events",
             )
+            table.add_row(*(terminal_text(c) for c in cells))
     console.print(table)
 
 
@@ -100,18 +103,23 @@ def ingest_events(
             done = ingest_one(run, file, progress=_tracker(progress, task))
         report = done.report
         if report.already_ingested:
-            console.print(f"{file}: already ingested, nothing to do")
+            console.print(terminal_text(f"{file}: already ingested, nothing to do"))
             continue
         rate = report.rows / max(report.seconds, 1e-9)
         console.print(
-            f"{file}: {report.rows:,} events in {report.seconds:.1f} s ({rate:,.0f} rows/s)"
+            terminal_text(
+                f"{file}: {report.rows:,} events in {report.seconds:.1f} s ({rate:,.0f} rows/s)"
+            )
         )
         for journey, stages in done.registered.items():
             console.print(
-                f"[yellow]notice:[/yellow] journey '{journey}' is not declared; "
-                "registered it with stages inferred from the data: "
-                f"{' → '.join(stages)}. "
-                "Declare it in a journeys file to set its owner and council."
+                Text("notice: ", style="yellow")
+                + terminal_text(
+                    f"journey '{journey}' is not declared; "
+                    "registered it with stages inferred from the data: "
+                    f"{' → '.join(stages)}. "
+                    "Declare it in a journeys file to set its owner and council."
+                )
             )
 
 
@@ -134,6 +142,8 @@ def ingest_insights(
                 progress=_tracker(progress, task),
             )
         console.print(
-            f"{file}: {report.rows:,} insights, {report.added:,} new, "
-            f"{report.skipped_existing:,} already stored, {report.seconds:.1f} s"
+            terminal_text(
+                f"{file}: {report.rows:,} insights, {report.added:,} new, "
+                f"{report.skipped_existing:,} already stored, {report.seconds:.1f} s"
+            )
         )

@@ -13,6 +13,7 @@ from rich.console import Console
 from agent.cli.audit import warn_about_audit_key
 from agent.cli.env import env
 from agent.context import RunContext
+from agent.reports.escape import error_line, terminal_text
 
 users_app = typer.Typer(help="People who may sign in to the council app.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Sign-in tokens for the council app.", no_args_is_help=True)
@@ -57,9 +58,11 @@ def users_add(
         with run.sessions.begin() as session:
             add_user(session, name=name, role=role, now=run.clock())
     except WebAuthError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        err_console.print(error_line(exc), highlight=False)
         raise typer.Exit(2) from None
-    console.print(f"{name} may sign in as {role}; mint a token with `journeyops tokens create`")
+    console.print(
+        terminal_text(f"{name} may sign in as {role}; mint a token with `journeyops tokens create`")
+    )
 
 
 @users_app.command("list")
@@ -72,7 +75,7 @@ def users_list(ctx: typer.Context) -> None:
     with run.sessions() as session:
         for u in list_users(session):
             state = "disabled" if u.disabled_at else "enabled"
-            console.print(f"{u.name}\t{u.role}\t{state}", highlight=False)
+            console.print(terminal_text(f"{u.name} {u.role} {state}"), highlight=False)
 
 
 @users_app.command("disable")
@@ -88,9 +91,9 @@ def users_disable(
         with run.sessions.begin() as session:
             disable_user(session, name=name, now=run.clock())
     except WebAuthError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        err_console.print(error_line(exc), highlight=False)
         raise typer.Exit(2) from None
-    console.print(f"{name} is disabled; `journeyops users add` enables them again")
+    console.print(terminal_text(f"{name} is disabled; `journeyops users add` enables them again"))
 
 
 @tokens_app.command("revoke")
@@ -104,7 +107,7 @@ def tokens_revoke(
     run = env(ctx).context(with_insights=False)
     with run.sessions.begin() as session:
         count = revoke_tokens(session, user=name, now=run.clock())
-    console.print(f"{count} token(s) of {name} revoked")
+    console.print(terminal_text(f"{count} token(s) of {name} revoked"))
 
 
 @tokens_app.command("create")
@@ -120,9 +123,9 @@ def tokens_create(
         with run.sessions.begin() as session:
             token = create_token(session, user=name, now=run.clock())
     except WebAuthError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        err_console.print(error_line(exc), highlight=False)
         raise typer.Exit(2) from None
-    err_console.print(f"token for {name} (shown once; store it safely):")
+    err_console.print(terminal_text(f"token for {name} (shown once; store it safely):"))
     print(token)
 
 
@@ -137,16 +140,20 @@ def schedule(
     from agent.schedule import Scheduler
 
     e = env(ctx)
-    run = e.context(status=lambda m: err_console.print(f"[dim]{m}[/dim]", highlight=False))
+    run = e.context(
+        status=lambda m: err_console.print(terminal_text(m, style="dim"), highlight=False)
+    )
     scheduler = Scheduler(run)
     if once:
         for line in scheduler.run_due(now=run.clock(), force=True):
-            console.print(line, highlight=False)
+            console.print(terminal_text(line), highlight=False)
         return
     s = e.settings.schedule
     console.print(f"scan '{s.scan_cron}', outcome checks '{s.outcome_cron}' (UTC); Ctrl-C to stop")
     try:
-        scheduler.run_forever(on_line=lambda line: console.print(line, highlight=False))
+        scheduler.run_forever(
+            on_line=lambda line: console.print(terminal_text(line), highlight=False)
+        )
     except KeyboardInterrupt:
         console.print("stopped")
 

@@ -10,7 +10,15 @@ from agent.investigate.state import InvestigationState, InvestigationUpdate
 from prompts import render
 from store.catalog import MetricDef
 from store.findings import Breakdown, Cause, Evidence, Hypothesis
-from tools.units import format_segment, format_value
+from tools.units import (
+    format_count,
+    format_money,
+    format_p,
+    format_segment,
+    format_share,
+    format_value,
+    theme_mentions,
+)
 
 
 def draft_hypotheses(
@@ -56,31 +64,28 @@ def _hypothesis(
         end=bd.window.end.isoformat(),
         cause=cause,
         segment=format_segment(cause.segment) if cause else "",
-        share=f"{cause.explained_share:.0%}" if cause else "",
+        share=format_share(cause.explained_share) if cause else "",
         seg_baseline=format_value(metric, cause.baseline) if cause else "",
         seg_current=format_value(metric, cause.current) if cause else "",
-        seg_visits=f"{cause.visits:,.0f}" if cause else "",
+        seg_visits=format_count(cause.visits) if cause else "",
         cause_note=cause.note if cause else "",
         quotes=[{"id": q.id, "text": _short(q.text)} for q in quotes],
     )
     facts = [
         f"{metric.label} {format_value(metric, bd.baseline)} expected (same weekdays, prior weeks) "
         f"vs {format_value(metric, bd.current)} in {bd.window.start}..{bd.window.end} "
-        f"on {bd.visits:,.0f} visits (p={bd.p_value:.2g})",
-        f"estimated loss {bd.impact.currency} {bd.impact.per_week:,.0f} per week",
+        f"on {format_count(bd.visits)} visits ({format_p(bd.p_value)})",
+        f"estimated loss {format_money(bd.impact.per_week, bd.impact.currency)} per week",
     ]
     if cause is not None:
         facts.append(
             f"{format_segment(cause.segment)}: {format_value(metric, cause.baseline)} → "
-            f"{format_value(metric, cause.current)} on {cause.visits:,.0f} visits, "
-            f"{cause.explained_share:.0%} of the change ({cause.kind})"
+            f"{format_value(metric, cause.current)} on {format_count(cause.visits)} visits, "
+            f"{format_share(cause.explained_share)} of the change ({cause.kind})"
         )
     ids = [q.id for q in bd.quotes] if primary else []
     for theme in bd.themes if primary else []:
-        facts.append(
-            f"theme “{theme.label}”: {theme.count} mentions vs {theme.baseline_count} "
-            f"in the baseline (lift {theme.lift:.1f}×)"
-        )
+        facts.append(f"theme “{theme.label}”: {theme_mentions(theme)}")
         ids.extend(i for i in theme.insight_ids if i not in ids)
     return Hypothesis(
         statement=statement,

@@ -59,6 +59,8 @@ def gather_evidence(state: InvestigationState, runtime: Runtime[RunContext]) -> 
                 baseline_count=t.count_baseline,
                 lift=round(t.lift, 2),
                 insight_ids=list(t.quote_ids)[:3],
+                window_days=(bd.window.end - bd.window.start).days + 1,
+                baseline_days=(baseline[1] - baseline[0]).days + 1,
             )
             for t in surges[:3]
         ]

@@ -18,7 +18,7 @@ from agent.llm.protocol import LLM, ChatMessage, LLMError
 from agent.llm.untrusted import UNTRUSTED_NOTE, fence
 from store.catalog import MetricDef
 from store.findings import Breakdown, Hypothesis
-from tools.units import format_segment, format_value
+from tools.units import format_p, format_segment, format_share, format_value, theme_mentions
 
 log = logging.getLogger("journeyops.hypotheses")
 
@@ -41,12 +41,13 @@ def facts_for(bd: Breakdown, metric: MetricDef) -> dict[str, object]:
         "current": format_value(metric, bd.current),
         "visits": round(bd.visits),
         "p_value": bd.p_value,
+        "significance": format_p(bd.p_value),
         "loss_per_week": f"{bd.impact.currency} {bd.impact.per_week:,.0f}",
         "causes": [
             {
                 "segment": format_segment(c.segment),
                 "kind": c.kind,
-                "explained_share": f"{c.explained_share:.0%}",
+                "explained_share": format_share(c.explained_share),
                 "before": format_value(metric, c.baseline),
                 "now": format_value(metric, c.current),
                 "visits": round(c.visits),
@@ -55,7 +56,12 @@ def facts_for(bd: Breakdown, metric: MetricDef) -> dict[str, object]:
         ],
         "customer_quotes": [fence(q.id, q.text) for q in bd.quotes[:5]],
         "themes": [
-            {"label": fence(f"theme-{i}", t.label), "count": t.count, "lift": t.lift}
+            {
+                "label": fence(f"theme-{i}", t.label),
+                "count": t.count,
+                "lift": t.lift,
+                "mentions": theme_mentions(t),
+            }
             for i, t in enumerate(bd.themes[:3], start=1)
         ],
     }

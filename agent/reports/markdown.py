@@ -1,21 +1,29 @@
-"""The scan report as Markdown, written to the workspace next to the terminal report."""
+"""The scan report as Markdown, written to the workspace next to the terminal report.
+
+Every field from data goes through `agent.reports.escape` (`md_text`, `md_cell`) and every
+number through `tools.units`.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
+from agent.reports.escape import md_cell, md_text
 from store.catalog import MetricDef
-from store.findings import Breakdown, ScanResult
-from tools.units import format_money, format_segment, format_value
+from store.findings import Breakdown, ScanResult, Theme
+from tools.units import (
+    format_count,
+    format_money,
+    format_p,
+    format_percent,
+    format_segment,
+    format_share,
+    format_value,
+    theme_mentions,
+)
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
-
-
-def quote_inert(text: str) -> str:
-    """Render untrusted customer text inert for Markdown: one line, every markup char escaped."""
-    flat = " ".join(text.split())
-    return _MD_SPECIAL.sub(r"\\\1", flat)
+# Older name of `md_text`, kept for the modules and tests that quote customer text with it.
+quote_inert = md_text
 
 
 def render_markdown(
@@ -36,26 +44,35 @@ def render_markdown(
             "|---|---|---|---|---|",
         ]
         for a in pending:
+            cells = (str(a["id"]), str(a["journey_id"]), str(a["playbook"]))
+            action, journey, playbook = (md_cell(c) for c in cells)
             lines.append(
-                f"| `{a['id']}` | {a['journey_id']} | {a['playbook']} | "
-                f"{float(str(a['expected_value_per_week'])):,.0f} | {a['status']} |"
+                f"| {action} | {journey} | {playbook} | "
+                f"{format_count(float(str(a['expected_value_per_week'])))} | "
+                f"{md_cell(str(a['status']))} |"
             )
         lines += ["", "Decide with `journeyops actions approve ID --reason TEXT` (your token set)."]
     else:
         lines.append("None.")
     for notice in result.notices:
-        lines += ["", f"> note: {quote_inert(notice)}"]
+        lines += ["", f"> note: {md_text(notice)}"]
     return "\n".join(lines) + "\n"
+
+
+def theme_line(theme: Theme) -> str:
+    """Return a surging theme as Markdown: its label (data) and its mentions now and before."""
+    return f"{md_text(theme.label)}: {theme_mentions(theme)}"
 
 
 def _breakdown(bd: Breakdown, metric: MetricDef) -> list[str]:
     lines = [
-        f"## {bd.journey} / {bd.stage}: {metric.label} ({bd.severity})",
+        f"## {md_text(bd.journey)} / {md_text(bd.stage)}: {md_text(metric.label)} ({bd.severity})",
         "",
         f"- {format_value(metric, bd.baseline)} expected → {format_value(metric, bd.current)} "
-        f"in {bd.window.start} … {bd.window.end}, {bd.visits:,.0f} visits, p = {bd.p_value:.2g}",
+        f"in {bd.window.start} … {bd.window.end}, {format_count(bd.visits)} visits, "
+        f"{format_p(bd.p_value)}",
         f"- impact: {format_money(bd.impact.per_week, bd.impact.currency)} per week",
-        f"- id: `{bd.id}`",
+        f"- id: {md_text(bd.id)}",
         "",
         "### Causes",
         "",
@@ -67,28 +84,27 @@ def _breakdown(bd: Breakdown, metric: MetricDef) -> list[str]:
         ]
         for c in bd.causes:
             lines.append(
-                f"| {format_segment(c.segment)} | {c.kind} | {format_value(metric, c.baseline)} → "
-                f"{format_value(metric, c.current)} | {c.visits:,.0f} | {c.explained_share:.0%} |"
+                f"| {format_segment(c.segment, md_cell)} | {c.kind} | "
+                f"{format_value(metric, c.baseline)} → {format_value(metric, c.current)} | "
+                f"{format_count(c.visits)} | {format_share(c.explained_share)} |"
             )
     else:
         lines.append("No localized cause: the change is spread across the stage.")
     lines += ["", "### Hypotheses", ""]
     for h in bd.hypotheses:
-        lines.append(f"- ({h.confidence:.0%}) {quote_inert(h.statement)}")
+        lines.append(f"- ({format_percent(h.confidence)}) {md_text(h.statement)}")
         for fact in h.evidence.facts:
-            lines.append(f"  - {quote_inert(fact)}")
+            lines.append(f"  - {md_text(fact)}")
     if bd.quotes:
         lines += ["", "### Customer evidence (quoted, untrusted)", ""]
         for q in bd.quotes:
-            lines.append(f"> `{q.id}` ({q.source} {q.ts[:10]}): {quote_inert(q.text)}")
+            lines.append(
+                f"> {md_text(q.id)} ({md_text(q.source)} {md_text(q.ts[:10])}): {md_text(q.text)}"
+            )
             lines.append(">")
     if bd.themes:
         lines += ["", "### Surging themes", ""]
-        for t in bd.themes:
-            lines.append(
-                f"- {quote_inert(t.label)}: {t.count} vs {t.baseline_count} in baseline "
-                f"(lift {t.lift:.1f}×)"
-            )
+        lines += [f"- {theme_line(t)}" for t in bd.themes]
     lines += [
         "",
         "### Ranked fixes",
@@ -98,8 +114,8 @@ def _breakdown(bd: Breakdown, metric: MetricDef) -> list[str]:
     ]
     for r in bd.recommendations:
         lines.append(
-            f"| {r.rank} | {r.title} "
+            f"| {r.rank} | {md_cell(r.title)} "
             f"| {format_money(r.expected_value_per_week, bd.impact.currency)} "
-            f"| {r.effort} | `{r.action_id or '-'}` |"
+            f"| {r.effort} | {md_cell(r.action_id) if r.action_id else '-'} |"
         )
     return [*lines, ""]

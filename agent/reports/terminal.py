@@ -1,4 +1,8 @@
-"""The scan report for the terminal (rich). Customer text is shown as plain Text, never markup."""
+"""The scan report for the terminal (rich).
+
+Every field from data is a `Text` built by `terminal_text` (no escapes, never markup), and
+every number is formatted by `tools.units`.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,19 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from agent.reports.escape import one_line, terminal_text
 from store.catalog import MetricDef
 from store.findings import Breakdown, ScanResult
-from tools.units import format_money, format_segment, format_value
+from tools.units import (
+    format_count,
+    format_money,
+    format_p,
+    format_percent,
+    format_segment,
+    format_share,
+    format_value,
+    theme_mentions,
+)
 
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
 
@@ -23,7 +37,7 @@ def print_report(
     pending: Sequence[Mapping[str, object]],
 ) -> None:
     """Print breakdowns, causes, evidence, ranked fixes and the actions awaiting approval."""
-    console.rule(f"journeyops scan — week to {result.as_of}")
+    console.rule(terminal_text(f"journeyops scan — week to {result.as_of}"))
     if not result.breakdowns:
         console.print("No breakdown: every journey stage is within its normal range.")
     for bd in result.breakdowns:
@@ -34,15 +48,15 @@ def print_report(
         table.add_column(col)
     for a in pending:
         table.add_row(
-            str(a["id"]),
-            str(a["journey_id"]),
-            str(a["playbook"]),
-            f"{float(str(a['expected_value_per_week'])):,.0f}",
-            str(a["status"]),
+            terminal_text(str(a["id"])),
+            terminal_text(str(a["journey_id"])),
+            terminal_text(str(a["playbook"])),
+            format_count(float(str(a["expected_value_per_week"]))),
+            terminal_text(str(a["status"])),
         )
     console.print(table)
     for notice in result.notices:
-        console.print(Text(f"note: {notice}", style="dim"))
+        console.print(terminal_text(f"note: {notice}", style="dim"))
 
 
 def _breakdown_panel(bd: Breakdown, metric: MetricDef) -> Panel:
@@ -50,33 +64,37 @@ def _breakdown_panel(bd: Breakdown, metric: MetricDef) -> Panel:
     head.append(
         f"{format_value(metric, bd.baseline)} expected → {format_value(metric, bd.current)}"
     )
-    head.append(f"   {bd.visits:,.0f} visits   p={bd.p_value:.2g}   ")
+    head.append(f"   {format_count(bd.visits)} visits   {format_p(bd.p_value)}   ")
     head.append(f"{format_money(bd.impact.per_week, bd.impact.currency)}/week", style="bold")
     causes = Table(box=None, show_header=True, header_style="bold")
     for col in ("cause segment", "kind", "before → now", "visits", "share"):
         causes.add_column(col)
     for c in bd.causes:
         causes.add_row(
-            format_segment(c.segment),
+            Text(format_segment(c.segment, one_line)),
             c.kind,
             f"{format_value(metric, c.baseline)} → {format_value(metric, c.current)}",
-            f"{c.visits:,.0f}",
-            f"{c.explained_share:.0%}",
+            format_count(c.visits),
+            format_share(c.explained_share),
         )
     if not bd.causes:
         causes.add_row("(no localized cause)", "", "", "", "")
     parts: list[Text | Table] = [head, causes]
     for h in bd.hypotheses[:1]:
-        parts.append(Text(f"Hypothesis ({h.confidence:.0%}): ", style="bold") + Text(h.statement))
+        parts.append(
+            Text(f"Hypothesis ({format_percent(h.confidence)}): ", style="bold")
+            + terminal_text(h.statement)
+        )
     for q in bd.quotes[:3]:
         parts.append(
-            Text(f"  customer quote {q.id} (untrusted): ", style="dim") + Text(q.text[:200])
+            Text("  customer quote ", style="dim")
+            + terminal_text(q.id, style="dim")
+            + Text(" (untrusted): ", style="dim")
+            + terminal_text(q.text[:200])
         )
     for t in bd.themes[:2]:
         parts.append(
-            Text(
-                f"  surging theme: {t.label} — {t.count} vs {t.baseline_count} (lift {t.lift:.1f}×)"
-            )
+            Text("  surging theme: ") + terminal_text(t.label) + Text(f" — {theme_mentions(t)}")
         )
     fixes = Table(box=None, show_header=True, header_style="bold")
     for col in ("#", "fix", "value / week", "effort"):
@@ -85,11 +103,11 @@ def _breakdown_panel(bd: Breakdown, metric: MetricDef) -> Panel:
     for r in bd.recommendations:
         fixes.add_row(
             str(r.rank),
-            r.title,
+            terminal_text(r.title),
             format_money(r.expected_value_per_week, bd.impact.currency),
             r.effort,
-            r.action_id or "-",
+            terminal_text(r.action_id or "-"),
         )
     parts.append(fixes)
-    title = f"{bd.journey} / {bd.stage} — {metric.label} [{bd.severity}]"
+    title = terminal_text(f"{bd.journey} / {bd.stage} — {metric.label} [{bd.severity}]")
     return Panel(Group(*parts), title=title, border_style=_SEVERITY_STYLE[bd.severity])

@@ -10,12 +10,14 @@ comes from the store or the playbook catalog, none is estimated here.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from agent.context import RunContext
 from store.breakdowns import get_breakdown
+from store.catalog import MetricDef
 from store.findings import Breakdown
 from store.gate.actions import list_actions
 from store.gate.history import JourneyActivity, activity_between
@@ -23,7 +25,7 @@ from store.gate.outcomes import track_record
 from store.journeys import list_journeys
 from store.models import ActionRow
 from store.states import ActionStatus
-from tools.units import format_money, format_segment
+from tools.units import format_money, format_percent, format_segment, format_share, format_value
 
 # A quarter: the horizon over which a fix's weekly value is counted against its cost.
 HORIZON_WEEKS = 13
@@ -80,7 +82,7 @@ def build_weekly(ctx: RunContext, *, as_of: dt.date | None = None) -> list[Journ
             waiting.setdefault(a.journey_id, []).append(a)
         for j in list_journeys(session):
             week = JourneyWeek(journey=j.id, name=j.name, week_start=start, as_of=end)
-            _fill(week, activity.get(j.id, JourneyActivity()))
+            _fill(week, activity.get(j.id, JourneyActivity()), ctx.settings.metrics)
             open_actions = waiting.get(j.id, [])
             week.next = [
                 f"{a.id}: {a.title} ({format_money(a.expected_value_per_week, currency)} / week)"
@@ -92,10 +94,16 @@ def build_weekly(ctx: RunContext, *, as_of: dt.date | None = None) -> list[Journ
     return weeks
 
 
-def _fill(week: JourneyWeek, activity: JourneyActivity) -> None:
+def _fill(week: JourneyWeek, activity: JourneyActivity, metrics: Mapping[str, MetricDef]) -> None:
     for b in activity.broke:
+        metric = metrics.get(b.metric)
+        before, now = (
+            (format_value(metric, b.baseline), format_value(metric, b.current))
+            if metric is not None
+            else (f"{b.baseline:,.2f}", f"{b.current:,.2f}")
+        )
         week.broke.append(
-            f"{b.stage} · {b.metric}: {b.baseline:.4g} → {b.current:.4g} "
+            f"{b.stage} · {b.metric}: {before} → {now} "
             f"({b.severity}, {format_money(b.impact_per_week, b.currency)} / week at stake)"
         )
     for d, a in activity.decided:
@@ -104,7 +112,8 @@ def _fill(week: JourneyWeek, activity: JourneyActivity) -> None:
         week.dispatched.append(f"{a.id} ({a.title}) to {o.target}: {o.status}")
     for out, a in activity.checked:
         share = out.numbers.get("recovered_share")
-        week.recovered.append(f"{a.id} ({a.title}): {out.verdict}, recovered share {share}")
+        shown = format_percent(share) if isinstance(share, int | float) else "n/a"
+        week.recovered.append(f"{a.id} ({a.title}): {out.verdict}, recovered share {shown}")
 
 
 def funding_case(
@@ -136,7 +145,7 @@ def funding_case(
         track_record=record.get(action.playbook, (0, 0)),
         hypothesis=bd.hypotheses[0].statement if bd and bd.hypotheses else "",
         causes=[
-            f"{format_segment(c.segment)} ({c.kind}, explains {c.explained_share:.0%})"
+            f"{format_segment(c.segment)} ({c.kind}, explains {format_share(c.explained_share)})"
             for c in (bd.causes if bd else [])
         ],
         quotes=[(i, by_id[i].text) for i in cited if i in by_id][:3],

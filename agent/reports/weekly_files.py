@@ -8,7 +8,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader
 
 from agent.context import RunContext
-from agent.reports.markdown import quote_inert
+from agent.reports.escape import finalize_html
+from agent.reports.escape import md_text as quote_inert
 from agent.reports.weekly import JourneyWeek, build_weekly, payback_text
 from tools.units import format_money
 
@@ -16,7 +17,12 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
 def _templates() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, trim_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        trim_blocks=True,
+        finalize=finalize_html,
+    )
     env.globals["money"] = format_money
     return env
 

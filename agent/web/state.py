@@ -17,7 +17,8 @@ from jinja2 import Environment, FileSystemLoader
 from agent.checkpoints import open_checkpointer
 from agent.config import Settings
 from agent.context import RunContext
-from tools.units import format_money, format_value
+from agent.reports.escape import finalize_html, markdown_to_html
+from tools.units import format_money, format_p, format_value, theme_mentions
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -78,7 +79,15 @@ def session_secret(settings: Settings, workspace_root: Path) -> bytes:
 def make_templates() -> Jinja2Templates:
     """Return the Jinja2 templates with autoescaping on for every template."""
 
-    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, trim_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        trim_blocks=True,
+        finalize=finalize_html,
+    )
     env.globals["fmt"] = format_value
+    env.globals["p_value"] = format_p
+    env.globals["mentions"] = theme_mentions
+    env.filters["markdown"] = markdown_to_html
     env.globals["money"] = format_money
     return Jinja2Templates(env=env)

@@ -39,6 +39,10 @@ def test_shipped_config_loads_with_the_default_catalog(settings: Settings) -> No
             'recipients = { checkout = ["x@y.io, z@w.io"] }',
             "recipients.checkout",
         ),
+        ("[chat.synonyms.es]", "[chat.synonyms.spanish]", "chat.synonyms.spanish: name a"),
+        ('payment = ["pago", "pagos"]', "payment = []", "chat.synonyms.es.payment: give"),
+        ('cart = ["carrito"]', 'cart = ["pago"]', "'pago' already means 'cart'"),
+        ('cart = ["carrito"]', 'cart = [" "]', "chat.synonyms.es.cart: ' ' must be"),
     ],
 )
 def test_broken_config_names_the_key_path(

@@ -15,7 +15,7 @@ from store.catalog import MetricDef
 from store.findings import Breakdown, CauseKind, Effort, Severity, action_id
 from store.gate.actions import get_action
 from store.states import ActionStatus
-from tools.units import format_money, format_segment, format_value
+from tools.units import format_money, format_p, format_segment, format_share, format_value
 
 
 class Scope(ResultPart):
@@ -37,6 +37,7 @@ class BreakdownSummary(ResultPart):
     change_points: PointsChange = None
     visits: int
     p_value: float
+    significance: str = ""
     severity: Severity
     loss_per_week: str
     top_cause: str | None
@@ -143,7 +144,7 @@ def localize(breakdown_id: str, *, session: ToolSession) -> Causes:
                 rank=i,
                 segment=format_segment(c.segment),
                 kind=c.kind,
-                explained_share=f"{c.explained_share:.0%}",
+                explained_share=format_share(c.explained_share),
                 segment_before=format_value(metric, c.baseline),
                 segment_now=format_value(metric, c.current),
                 segment_visits=round(c.visits),
@@ -201,6 +202,7 @@ def _summary(bd: Breakdown, metric: MetricDef) -> BreakdownSummary:
         change_points=points,
         visits=round(bd.visits),
         p_value=bd.p_value,
+        significance=format_p(bd.p_value),
         severity=bd.severity,
         loss_per_week=format_money(bd.impact.per_week, bd.impact.currency),
         top_cause=format_segment(top.segment) if top else None,

@@ -15,6 +15,7 @@ from agent.chat.tools.errors import ToolError
 from agent.chat.tools.session import ToolSession
 from agent.chat.tools.tool import ResultPart, ToolResult
 from agent.llm.untrusted import UNTRUSTED_NOTE, fence, is_fenced
+from tools.units import theme_mentions
 
 
 def _fenced(text: str) -> str:
@@ -45,6 +46,7 @@ class ThemeSurge(ResultPart):
     count: int
     baseline_count: int
     lift: float
+    mentions: str = ""
     insight_ids: list[str]
 
 
@@ -111,6 +113,7 @@ def theme_surges(breakdown_id: str, *, session: ToolSession) -> Themes:
                 count=t.count,
                 baseline_count=t.baseline_count,
                 lift=t.lift,
+                mentions=theme_mentions(t),
                 insight_ids=t.insight_ids,
             )
             for i, t in enumerate(bd.themes, start=1)

@@ -17,7 +17,7 @@ from agent.chat.tools.tool import ResultPart, ToolResult
 from agent.investigate.detect_breakdowns import detection_params
 from store.catalog import MetricDef
 from tools.detect import detect_breakdowns, periods_for
-from tools.units import format_value
+from tools.units import format_p, format_value
 
 _MAX_DAYS = 92
 
@@ -74,6 +74,7 @@ class Comparison(ToolResult):
     change_points: PointsChange = None
     visits: int
     p_value: float
+    significance: str = ""
     worse: bool
     significant: bool
 
@@ -181,6 +182,7 @@ def compare_periods(
         change_points=points,
         visits=round(d.visits),
         p_value=float(f"{d.p_value:.3g}"),
+        significance=format_p(d.p_value),
         worse=d.degraded,
         significant=d.p_value < params.fdr,
     )

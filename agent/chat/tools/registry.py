@@ -24,6 +24,7 @@ from agent.chat.tools.breakdowns import detect_breakdowns, localize, recommend_f
 from agent.chat.tools.errors import ToolError
 from agent.chat.tools.evidence import search_insights, theme_surges
 from agent.chat.tools.metrics import catalog, compare_periods, query_metric
+from agent.chat.tools.segments import compare_segments
 from agent.chat.tools.session import ToolSession
 from agent.chat.tools.tool import Tool, ToolResult, tool
 from agent.llm.protocol import ChatMessage, ToolCall, ToolSpec
@@ -155,6 +156,7 @@ REGISTRY = ToolRegistry(
         tool(catalog, side_effect=False),
         tool(query_metric, side_effect=False),
         tool(compare_periods, side_effect=False),
+        tool(compare_segments, side_effect=False),
         tool(detect_breakdowns, side_effect=False),
         tool(localize, side_effect=False),
         tool(search_insights, side_effect=False),

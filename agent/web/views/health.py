@@ -17,7 +17,7 @@ from store.catalog import MetricDef
 from store.findings import Breakdown, Quote
 from store.journeys import list_journeys
 from store.models import BreakdownRow
-from tools.units import format_money, format_segment, format_value
+from tools.units import format_count, format_money, format_segment, format_share, format_value
 
 _SPARK_DAYS = 56
 
@@ -152,10 +152,10 @@ def breakdown_view(ctx: RunContext, *, breakdown_id: str) -> BreakdownView | Non
         {
             "segment": format_segment(c.segment),
             "kind": c.kind,
-            "share": f"{c.explained_share:.0%}",
+            "share": format_share(c.explained_share),
             "baseline": format_value(metric, c.baseline),
             "current": format_value(metric, c.current),
-            "visits": f"{c.visits:,.0f}",
+            "visits": format_count(c.visits),
             "note": c.note,
         }
         for c in bd.causes

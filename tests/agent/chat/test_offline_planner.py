@@ -141,6 +141,7 @@ def test_the_model_is_never_shown_a_tool_that_decides_or_dispatches() -> None:
         "catalog",
         "query_metric",
         "compare_periods",
+        "compare_segments",
         "detect_breakdowns",
         "localize",
         "search_insights",
@@ -161,3 +162,84 @@ def test_a_second_window_in_one_thread_runs_a_second_scan(home: Path) -> None:
         day = conv.ask("did the insurance claim assessment get slower yesterday?")
     assert week.grounded and day.grounded
     assert "detect_breakdowns" in day.tools_called
+
+
+def _checkout(truth: GroundTruth) -> str:
+    inc = next(i for i in truth.incidents if i.kind == "rate_change" and i.journey == "checkout")
+    return f"why did {inc.journey} {inc.stage} conversion drop last week?"
+
+
+def test_follow_ups_answer_the_new_question_not_the_first_again(
+    home: Path, demo_truth: GroundTruth
+) -> None:
+    inc = next(
+        i for i in demo_truth.incidents if i.kind == "rate_change" and i.journey == "checkout"
+    )
+    with conversation(home, "follow-ups") as conv:
+        first = conv.ask(_checkout(demo_truth))
+        say = conv.ask("what do customers say about it?")
+        fix = conv.ask("which fix first and why?")
+    for turn in (say, fix):
+        assert turn.grounded, turn.answer
+        assert "detect_breakdowns" not in turn.tools_called
+        assert turn.answer != first.answer and turn.proposed == []
+    assert set(say.tools_called) == {"localize", "search_insights", "theme_surges"}
+    assert say.answer.startswith("What customers say") and "Recommended fixes" not in say.answer
+    assert any(f"[{i}]" in say.answer for i in inc.evidence_insight_ids)
+    assert fix.answer.startswith("Start with fix 1") and "Why first" in fix.answer
+    assert format_segment(inc.segment) in fix.answer and "[ins-" not in fix.answer
+
+
+def test_the_week_before_moves_the_window_back_seven_days(
+    home: Path, demo_truth: GroundTruth
+) -> None:
+    with conversation(home, "week-before") as conv:
+        first = conv.ask(_checkout(demo_truth))
+        before = conv.ask("and the week before?")
+    assert "offline" not in before.answer and before.grounded
+    assert "detect_breakdowns" in before.tools_called
+    assert "2026-03-24" in before.answer and "2026-03-31" in first.answer
+
+
+def test_comparisons_between_weeks_and_between_segments(
+    home: Path, demo_truth: GroundTruth
+) -> None:
+    with conversation(home, "compare") as conv:
+        conv.ask(_checkout(demo_truth))
+        weeks = conv.ask("compare this week with the week before")
+        segments = conv.ask("compare app and web")
+    assert weeks.tools_called == ["compare_periods", "compare_periods"] and weeks.grounded
+    assert "2026-03-25..2026-03-31" in weeks.answer and "2026-03-18..2026-03-24" in weeks.answer
+    assert segments.tools_called == ["compare_segments"] and segments.grounded
+    assert "channel=app" in segments.answer and "channel=web" in segments.answer
+    assert "Worst: **channel=app**" in segments.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "¿Por qué bajó la conversión del pago la semana pasada?",
+        "Warum ist die Konversion bei der Zahlung letzte Woche gesunken?",
+        "Pourquoi la conversion du paiement a-t-elle baissé la semaine dernière ?",
+        "Por que a conversão do pagamento caiu na semana passada?",
+    ],
+)
+def test_questions_in_other_languages_name_the_right_stage(
+    home: Path, demo_truth: GroundTruth, question: str
+) -> None:
+    inc = next(
+        i for i in demo_truth.incidents if i.kind == "rate_change" and i.journey == "checkout"
+    )
+    with conversation(home, f"lang-{question[:12]}") as conv:
+        turn = conv.ask(question)
+    assert "at checkout › payment" in turn.answer and "confirmation" not in turn.answer
+    assert format_segment(inc.segment) in turn.answer and turn.grounded
+
+
+def test_slash_propose_in_a_question_files_the_offered_fix(
+    home: Path, demo_truth: GroundTruth
+) -> None:
+    with conversation(home, "slash-propose") as conv:
+        conv.ask(_checkout(demo_truth))
+        turn = conv.ask("/propose 1")
+    assert turn.tools_called == ["propose_action"] and len(turn.proposed) == 1

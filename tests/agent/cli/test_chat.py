@@ -72,3 +72,23 @@ def test_interactive_chat_help_propose_and_quit(home: Path, demo_truth: GroundTr
         app, ["--home", str(home), "actions", "list", "--status", "proposed"]
     )
     assert listed.exit_code == 0
+
+
+def test_ask_slash_propose_on_a_thread_files_the_fix(home: Path) -> None:
+    runner = CliRunner()
+    base = ["--home", str(home), "ask"]
+    asked = runner.invoke(
+        app, [*base, "why did checkout payment conversion drop last week?", "--thread", "p1"]
+    )
+    assert asked.exit_code == 0 and "/propose N" in asked.output
+    filed = runner.invoke(app, [*base, "/propose 1", "--thread", "p1"])
+    assert filed.exit_code == 0, filed.output
+    assert "for council approval" in filed.output and "offline" not in filed.output
+    again = runner.invoke(app, [*base, "/propose 1", "--thread", "p1", "--json"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output)["answer"].startswith("Already filed")
+
+
+def test_ask_slash_propose_without_a_thread_names_the_missing_option(home: Path) -> None:
+    result = CliRunner().invoke(app, ["--home", str(home), "ask", "/propose 1"])
+    assert result.exit_code == 2 and "--thread" in result.output

@@ -90,7 +90,7 @@ def test_the_week_shows_decisions_deliveries_and_recoveries(
         f"{action_id} (Roll back or hotfix the release used by the affected segment) "
         "to engineering: delivered"
     ]
-    assert week.recovered and "recovered share 0.9" in week.recovered[0]
+    assert week.recovered and "recovered share 90%" in week.recovered[0]
     assert week.funding is None and week.next == []
     later = build_weekly(ctx, as_of=NOW.date() + dt.timedelta(days=8))
     assert all(not w.decided and not w.broke for w in later)

@@ -187,3 +187,13 @@ def test_chat_page_escapes_questions_and_answers(
     assert asked.status_code == 200 and asked.url.path == "/chat"
     assert "<script" not in asked.text.lower() and "&lt;script&gt;" in asked.text
     assert 'class="msg msg-assistant"' in asked.text
+
+
+def test_chat_answers_show_as_html_not_raw_markdown(
+    client: TestClient, seeded: tuple[RunContext, str, dict[str, str]]
+) -> None:
+    csrf = sign_in(client, seeded[2]["journey_owner"])
+    page = client.post("/chat", data={"csrf": csrf, "question": "help"}).text
+    answer = page.split('class="msg msg-assistant"', 1)[1]
+    assert "<li>" in answer and "<code>[llm] provider" in answer
+    assert "`" not in answer and "**" not in answer

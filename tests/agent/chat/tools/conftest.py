@@ -35,6 +35,7 @@ def arguments(session: ToolSession) -> dict[str, dict[str, object]]:
         "catalog": {},
         "query_metric": place,
         "compare_periods": place,
+        "compare_segments": place,
         "detect_breakdowns": {"journey": bd.journey},
         "localize": about,
         "search_insights": about,
