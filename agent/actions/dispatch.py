@@ -57,11 +57,13 @@ DEFAULT_LEASE = dt.timedelta(seconds=15)
 
 @dataclass
 class DispatchReport:
-    """What one pass did: action ids delivered, dead-lettered, and lost leases."""
+    """What one pass did: action ids delivered, dead-lettered, lost leases, and closed
+    unsent (refused: approval or audit evidence missing; or re-claimed too often)."""
 
     delivered: list[str] = field(default_factory=list)
     dead_lettered: list[str] = field(default_factory=list)
     lost_lease: list[str] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
 
     @property
     def handled(self) -> int:
@@ -99,6 +101,7 @@ class Dispatcher:
                     )
                     crash_point("claim_before_commit")
                 crash_point("after_claim")
+                report.closed += closed
                 if not claims and not closed:
                     break
                 for claim in claims:
@@ -157,7 +160,8 @@ class Dispatcher:
             total.delivered += report.delivered
             total.dead_lettered += report.dead_lettered
             total.lost_lease += report.lost_lease
-            if report.handled == 0:
+            total.closed += report.closed
+            if report.handled == 0 and not report.closed:
                 wait(interval_s)
         return total
 

@@ -44,6 +44,12 @@ def dispatch_command(
             console.print(f"delivered {action_id}")
         for action_id in report.dead_lettered:
             console.print(f"[bold red]dead-lettered[/bold red] {action_id}", highlight=False)
+        for action_id in report.closed:
+            console.print(
+                f"[bold red]not sent[/bold red] {action_id}: see `journeyops audit show "
+                f"{action_id}`",
+                highlight=False,
+            )
 
     if not loop:
         report = dispatcher.run_once()

@@ -162,7 +162,7 @@ def test_payload_changed_after_approval_is_never_sent(
         s.execute(update(ActionRow).where(ActionRow.id == "act-1").values(**values))
     with Receiver(secret=SECRET) as rx:
         report = _dispatcher(sessions, rx).run_once()
-    assert rx.requests == [] and report.handled == 0
+    assert rx.requests == [] and report.handled == 0 and report.closed == ["act-1"]
     assert _status(sessions, "act-1") == ("blocked", "refused")
     assert _kinds(sessions, "act-1")[-1] == "dispatch.refused"
 

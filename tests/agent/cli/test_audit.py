@@ -199,7 +199,7 @@ def test_audit_verify_names_an_outbox_row_switched_to_another_target(
             s.execute(update(OutboxRow).values(target="operations"))
         code, out = cli("dispatch")
         assert rx.requests == []
-    assert code == 0 and "0 delivered" in _flat(out)
+    assert code == 0 and "not sent act-1" in _flat(out) and "0 delivered" in _flat(out)
     code, out = cli("audit", "verify")
     assert code == 1
     assert "1 row(s) not vouched for by the audit chain" in _flat(out)
