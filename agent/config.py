@@ -11,6 +11,7 @@ from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from store.catalog import MetricDef
+from store.limits import InputLimits
 from tools.causes import LocalizationSettings
 from tools.detect import DetectionSettings
 from tools.recommend import Playbook
@@ -103,6 +104,7 @@ class Settings(_Section):
 
     money: MoneySettings = MoneySettings()
     warehouse: WarehouseSettings = WarehouseSettings()
+    inputs: InputLimits = InputLimits()
     store: StoreSettings = StoreSettings()
     insights: InsightSettings = InsightSettings()
     detection: DetectionSettings = DetectionSettings()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from typing import Annotated
@@ -12,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from agent.cli.env import env
+from agent.cli.env import env, parse_day
 
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 outcomes_app = typer.Typer(help="Whether dispatched fixes worked.", no_args_is_help=True)
@@ -118,7 +117,7 @@ def outcomes_check(
     from agent.actions.outcome_check import check_outcomes
 
     run = env(ctx).context(with_insights=False)
-    day = dt.date.fromisoformat(as_of) if as_of else None
+    day = parse_day("--as-of", as_of)
     results = check_outcomes(run, as_of=day)
     if as_json:
         sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in results], indent=2) + "\n")

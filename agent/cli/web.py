@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from agent.cli.env import env
+from agent.cli.env import env, parse_day
 
 users_app = typer.Typer(help="People who may sign in to the council app.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Sign-in tokens for the council app.", no_args_is_help=True)
@@ -163,7 +162,7 @@ def report_weekly(
 
     e = env(ctx)
     run = e.context(with_insights=False)
-    day = dt.date.fromisoformat(as_of) if as_of else None
+    day = parse_day("--as-of", as_of)
     folder = out or e.workspace.reports_dir / "weekly"
     written = write_weekly(run, as_of=day, out=folder)
     for path in written:

@@ -8,8 +8,10 @@ from collections.abc import Mapping
 
 from agent.chat.tools.errors import ToolError
 from agent.context import RunContext
+from agent.investigate.detect_breakdowns import newest_allowed_day
 from agent.investigate.scan import run_scan
 from store.catalog import MetricDef
+from store.errors import InputError
 from store.findings import Breakdown, ScanResult
 
 
@@ -29,7 +31,7 @@ class ToolSession:
     def newest_day(self) -> dt.date:
         """Return the newest day of data in the warehouse."""
         if self._newest is None:
-            span = self.ctx.warehouse.date_range()
+            span = self.ctx.warehouse.date_range(until=newest_allowed_day(self.ctx))
             if span is None:
                 raise ToolError("the warehouse holds no events yet")
             self._newest = span[1]
@@ -48,7 +50,12 @@ class ToolSession:
         """Return the investigation of the window ending `as_of` (cached per conversation)."""
         if as_of not in self._scans:
             # The chat's model writes its own answer; the scan's hypotheses stay templated.
-            outcome = run_scan(dataclasses.replace(self.ctx, llm=None), as_of=as_of, propose=False)
+            try:
+                outcome = run_scan(
+                    dataclasses.replace(self.ctx, llm=None), as_of=as_of, propose=False
+                )
+            except InputError as exc:
+                raise ToolError(exc.reason) from None
             self._scans[as_of] = outcome.result
             for bd in outcome.result.breakdowns:
                 self.known[bd.id] = as_of.isoformat()
