@@ -15,8 +15,8 @@ from agent.cli.chat import ask, chat
 from agent.cli.data import ingest_app, journeys_app
 from agent.cli.dispatch import dispatch_command
 from agent.cli.env import CliEnv, env, parse_day
-from agent.cli.failures import describe_failure
 from agent.cli.eval import demo_data, eval_app
+from agent.cli.failures import describe_failure
 from agent.cli.metrics import metrics_app
 from agent.cli.web import report_app, schedule, serve, tokens_app, users_app
 from agent.config import ConfigError

@@ -27,8 +27,19 @@ _COLUMNS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 _LINE_SIZE = re.compile(r"Maximum line size of (\d+) bytes exceeded")
 # Columns a file may bring beyond its dimensions: the required ones and the measures.
 _NOT_DIMENSIONS = {
-    "ts", "journey", "stage", "customer_id", "completed", "day",
-    "duration_s", "value", "cost", "csat", "nps", "contacts", "transfers",
+    "ts",
+    "journey",
+    "stage",
+    "customer_id",
+    "completed",
+    "day",
+    "duration_s",
+    "value",
+    "cost",
+    "csat",
+    "nps",
+    "contacts",
+    "transfers",
 }
 
 
@@ -88,9 +99,8 @@ def _csv_header(path: Path, max_bytes: int) -> list[str]:
     except OSError as exc:
         raise InputError(path.name, None, None, f"cannot read file: {exc}") from exc
     if len(first) > max_bytes:
-        raise InputError(
-            path.name, 1, None, f"header line longer than {max_bytes:,} bytes ([inputs] max_line_bytes)"
-        )
+        reason = f"header line longer than {max_bytes:,} bytes ([inputs] max_line_bytes)"
+        raise InputError(path.name, 1, None, reason)
     try:
         text = first.decode("utf-8-sig").rstrip("\r\n")
     except UnicodeDecodeError:
