@@ -12,7 +12,7 @@ from rich.console import Console
 from agent.cli.actions import actions_app, pending_actions
 from agent.cli.audit import audit_app, outcomes_app
 from agent.cli.chat import ask, chat
-from agent.cli.data import ingest_app, journeys_app
+from agent.cli.data import ingest_app, insights_app, journeys_app
 from agent.cli.dispatch import dispatch_command
 from agent.cli.env import CliEnv, env, parse_day
 from agent.cli.eval import demo_data, eval_app
@@ -30,6 +30,7 @@ app = typer.Typer(
 )
 app.add_typer(journeys_app, name="journeys")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(insights_app, name="insights")
 app.add_typer(actions_app, name="actions")
 app.add_typer(eval_app, name="eval")
 app.command("demo-data")(demo_data)

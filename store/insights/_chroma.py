@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from store.insights._rows import Meta, epoch
+from store.insights._rows import Meta, epoch, public
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -29,6 +29,8 @@ Found = list[tuple[str, str, Meta, float]]
 Page = tuple[list[str], list[str], list[Meta], "Vectors | None"]
 # Collections written since day keys exist say so; older ones are read with plain filters.
 DAY_KEYS = "day_keys"
+# Collections written since dimensions are namespaced (store.insights._rows.DIM) say so.
+NAMESPACED = "dim_namespace"
 # Windows longer than this are filtered by time range instead of a list of day keys.
 MAX_KEY_DAYS = 62
 _PAGE = 5000
@@ -58,13 +60,18 @@ def open_collection(*, path: Path | None, url: str, embedder_name: str) -> Colle
     return client.get_or_create_collection(
         "insights",
         embedding_function=None,
-        metadata={"hnsw:space": "cosine", "embedder": embedder_name, DAY_KEYS: 1},
+        metadata={"hnsw:space": "cosine", "embedder": embedder_name, DAY_KEYS: 1, NAMESPACED: 1},
     )
 
 
 def has_day_keys(col: Collection) -> bool:
     """Return whether the collection's rows carry the `jd` / `jsd` day keys."""
     return bool((col.metadata or {}).get(DAY_KEYS))
+
+
+def is_namespaced(col: Collection) -> bool:
+    """Return whether the collection stores dimensions under their prefix."""
+    return bool((col.metadata or {}).get(NAMESPACED))
 
 
 def day_of(ts_epoch: int) -> date:
@@ -128,7 +135,7 @@ def read(col: Collection, where: dict[str, object] | None, *, limit: int, embedd
             break
         ids += got
         docs += [d or "" for d in res.get("documents") or [""] * len(got)]
-        metas += [cast(Meta, dict(m or {})) for m in res.get("metadatas") or [{}] * len(got)]
+        metas += [public(cast(Meta, m or {})) for m in res.get("metadatas") or [{}] * len(got)]
         if embeddings:
             vectors.append(np.asarray(res["embeddings"], dtype=np.float32).reshape(len(got), -1))
         if len(got) < _PAGE:
@@ -150,6 +157,6 @@ def query(col: Collection, vector: Vectors, *, k: int, where: dict[str, object] 
     metas = (res["metadatas"] or [[]])[0]
     dists = (res["distances"] or [[]])[0]
     return [
-        (i, d or "", cast(Meta, dict(m or {})), float(x))
+        (i, d or "", public(cast(Meta, m or {})), float(x))
         for i, d, m, x in zip(ids, docs, metas, dists, strict=True)
     ]
