@@ -69,6 +69,7 @@ def _root(
     ] = False,
 ) -> None:
     ctx.obj = CliEnv(home=home, config=config)
+    ctx.call_on_close(ctx.obj.close)
     _DEBUG[0] = debug
 
 

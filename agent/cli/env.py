@@ -54,6 +54,13 @@ class CliEnv:
             self._context.status = status
         return self._context
 
+    def close(self) -> None:
+        """Release the stores when the command ends, so no process holds them longer."""
+        if self._context is not None:
+            self._context.warehouse.close()
+            self._context.sessions.kw["bind"].dispose()
+            self._context = None
+
 
 def env(ctx: typer.Context) -> CliEnv:
     """Return the shared CLI environment stored on the root context."""

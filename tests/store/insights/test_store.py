@@ -187,9 +187,7 @@ def test_customer_fields_cannot_forge_the_day_keys(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("key", ["ts_epoch", "original_sha256", "chroma:document", "#embedding"])
-def test_a_customer_field_named_like_internal_metadata_is_refused(
-    tmp_path: Path, key: str
-) -> None:
+def test_a_customer_field_named_like_internal_metadata_is_refused(tmp_path: Path, key: str) -> None:
     store = InsightStore.open(path=tmp_path / "db", embedder=HashingEmbedder())
     rows = [_row(1), _row(2, **{key: "not-a-number"})]
     with pytest.raises(InputError, match=rf"a.jsonl:2: field '{key}': reserved name"):
