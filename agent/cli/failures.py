@@ -15,6 +15,7 @@ _CORRUPT = re.compile(
     r"corrupt|checksum|serializ|unable to open database|no such table",
     re.I,
 )
+_FULL = re.compile(r"disk is full|no space left", re.I)
 _FILE = re.compile(r'(?:file|database) "?([^"\s]+\.(?:duckdb|sqlite3?|db))"?', re.I)
 
 
@@ -45,7 +46,7 @@ def describe_failure(exc: BaseException) -> str:
             f"a database{name} is locked by another process; retry when it finishes, "
             "or stop the process holding it"
         )
-    if isinstance(deepest, OSError) and deepest.errno == errno.ENOSPC:
+    if (isinstance(deepest, OSError) and deepest.errno == errno.ENOSPC) or _FULL.search(message):
         return f"no space left on the device{name}: free some space and retry"
     if _CORRUPT.search(message) and type(deepest).__module__.startswith(
         ("duckdb", "_duckdb", "sqlite3", "psycopg", "sqlalchemy")

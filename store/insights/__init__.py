@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from store.insights import _chroma as chroma
-from store.insights._ingest import FileRules, Writer
+from store.insights._ingest import FileRules, Writer, finish_undo
 from store.insights._rows import DIM as _DIM
 from store.insights._rows import (
     InsightHit,
@@ -54,8 +54,18 @@ def _equal(
 class InsightStore:
     """Customer verbatims in a Chroma collection, embedded by our own embedder."""
 
-    def __init__(self, collection: Collection, embedder: Embedder, *, max_text_chars: int) -> None:
+    def __init__(
+        self,
+        collection: Collection,
+        embedder: Embedder,
+        *,
+        max_text_chars: int,
+        journal: Path | None = None,
+    ) -> None:
         self._col = collection
+        self._journal = journal
+        if journal is not None:
+            finish_undo(collection, journal)
         self.embedder = embedder
         self.max_text_chars = max_text_chars
         self._day_keys = chroma.has_day_keys(collection)
@@ -72,7 +82,8 @@ class InsightStore:
     ) -> InsightStore:
         """Open (or create) the store: a Chroma server when url is set, else a local path."""
         col = chroma.open_collection(path=path, url=url, embedder_name=embedder.name)
-        return cls(col, embedder, max_text_chars=max_text_chars)
+        journal = None if url or path is None else path / "ingest-in-progress.json"
+        return cls(col, embedder, max_text_chars=max_text_chars, journal=journal)
 
     def count(self) -> int:
         """Return how many insights are stored."""
@@ -99,7 +110,7 @@ class InsightStore:
             max_line_bytes=limits.max_line_bytes,
             latest=limits.latest_allowed(now or datetime.now(UTC)),
         )
-        writer = Writer(self._col, self.embedder, self._day_keys, bool(self._dim))
+        writer = Writer(self._col, self.embedder, self._day_keys, bool(self._dim), self._journal)
         rows, added = writer.ingest(path, rules, progress)
         return InsightIngestReport(
             file=str(path),

@@ -8,6 +8,8 @@ the rows this call added are deleted again, so a file is either stored whole or 
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -62,6 +64,9 @@ class Writer:
     embedder: Embedder
     day_keys: bool
     namespaced: bool
+    # Ids written by an ingest still in progress, so a failed one is undone even when the
+    # undo itself fails (a full disk): the next open of the store finishes it.
+    journal: Path | None = None
 
     def meta(self, meta: Meta) -> Meta:
         if not self.namespaced:
@@ -101,17 +106,44 @@ class Writer:
                         if pending is not None:
                             pending.result()
                         added += [r.id for r in new]
+                        self._note(added)
                         pending = pool.submit(self.add, new, vectors)
                     if progress is not None:
                         progress(done, len(first))
                 if pending is not None:
                     pending.result()
         except BaseException:
-            self._undo(added)
+            try:
+                undo(self.col, added)
+                self._note([])
+            except Exception:
+                pass  # The journal stays; `finish_undo` completes the undo at the next open.
             raise
+        self._note([])
         return rows, len(added)
 
-    def _undo(self, ids: list[str]) -> None:
-        """Delete the rows this call added (deleting ids never written is harmless)."""
-        for start in range(0, len(ids), CHUNK):
-            self.col.delete(ids=ids[start : start + CHUNK])
+    def _note(self, ids: list[str]) -> None:
+        if self.journal is None:
+            return
+        if not ids:
+            self.journal.unlink(missing_ok=True)
+            return
+        part = self.journal.with_suffix(".part")
+        with part.open("w", encoding="utf-8") as fh:
+            json.dump(ids, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        part.replace(self.journal)
+
+
+def undo(col: Collection, ids: list[str]) -> None:
+    """Delete the rows an ingest added (deleting ids never written is harmless)."""
+    for start in range(0, len(ids), CHUNK):
+        col.delete(ids=ids[start : start + CHUNK])
+
+
+def finish_undo(col: Collection, journal: Path) -> None:
+    """Remove the rows of an ingest that failed and could not undo itself (a full disk)."""
+    if journal.exists():
+        undo(col, [str(i) for i in json.loads(journal.read_text(encoding="utf-8"))])
+        journal.unlink()
