@@ -63,7 +63,8 @@ def test_a_file_whose_write_fails_part_way_leaves_the_store_as_it_was(tmp_path: 
     assert int(written) > 3, "the failure came before any chunk was written: raise the room"
     reopened = InsightStore.open(path=db, embedder=HashingEmbedder())
     assert reopened.count() == 3
-    assert [r.id for r in reopened.get(["old0", "old1", "old2", "new0"])] == ["old0", "old1", "old2"]
+    kept = reopened.get(["old0", "old1", "old2", "new0"])
+    assert [r.id for r in kept] == ["old0", "old1", "old2"]
 
 
 def test_remove_by_id_and_by_file(tmp_path: Path) -> None:
