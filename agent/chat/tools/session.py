@@ -11,7 +11,7 @@ from agent.context import RunContext
 from agent.investigate.detect_breakdowns import newest_allowed_day
 from agent.investigate.scan import run_scan
 from store.catalog import MetricDef
-from store.errors import InputError
+from store.errors import InputError, unknown_name
 from store.findings import Breakdown, ScanResult
 
 
@@ -79,17 +79,17 @@ class ToolSession:
         """Refuse journeys and stages the warehouse does not have, listing the known ones."""
         journeys = self.ctx.warehouse.journeys()
         if journey is not None and journey not in journeys:
-            raise ToolError(f"unknown journey {journey!r}; known: {', '.join(sorted(journeys))}")
+            raise ToolError(unknown_name("journey", "journey", journey, journeys).reason)
         if stage is not None:
             stages = (
                 journeys[journey] if journey else sorted({s for v in journeys.values() for s in v})
             )
             if stage not in stages:
-                raise ToolError(f"unknown stage {stage!r}; known: {', '.join(stages)}")
+                raise ToolError(unknown_name("stage", "stage", stage, stages).reason)
 
     def metric(self, name: str) -> MetricDef:
         """Return a catalog metric, or a readable error listing the catalog."""
         metrics = self.ctx.settings.metrics
         if name not in metrics:
-            raise ToolError(f"unknown metric {name!r}; known: {', '.join(metrics)}")
+            raise ToolError(unknown_name("metric", "metric", name, metrics).reason)
         return metrics[name]
