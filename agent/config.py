@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from store.catalog import MetricDef
 from store.limits import InputLimits
 from tools.causes import LocalizationSettings
+from tools.data_quality import DataQualitySettings
 from tools.detect import DetectionSettings
 from tools.recommend import Playbook
 from tools.workflows import WorkflowTarget
@@ -109,6 +110,7 @@ class Settings(_Section):
     insights: InsightSettings = InsightSettings()
     detection: DetectionSettings = DetectionSettings()
     localization: LocalizationSettings = LocalizationSettings()
+    data_quality: DataQualitySettings = DataQualitySettings()
     llm: LLMSettings = LLMSettings()
     approval: ApprovalSettings = ApprovalSettings()
     catalog: CatalogSettings = CatalogSettings()

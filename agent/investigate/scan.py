@@ -7,6 +7,7 @@ import datetime as dt
 from pydantic import BaseModel
 
 from agent.context import RunContext
+from agent.investigate.check_data_quality import check_data_quality
 from agent.investigate.graph import build_investigation_graph
 from agent.investigate.shard import Shard
 from agent.investigate.state import InvestigationState
@@ -51,10 +52,15 @@ def run_scan(
     if state.series_tested == 0:
         # An empty scan would read as an all-clear; a scan that tested nothing is not one.
         raise InputError("scan", None, None, _nothing_tested(ctx, state))
+    day = state.as_of or as_of or dt.date.today()
+    quality = check_data_quality(ctx, as_of=day, journey=journey, stage=stage)
+    if shard is not None:
+        quality = [i for i in quality if shard.owns(i.journey)]
     result = ScanResult(
-        as_of=state.as_of or as_of or dt.date.today(),
+        as_of=day,
+        incidents=quality,
         breakdowns=state.breakdowns,
-        notices=state.notices,
+        notices=[*state.notices, *(i.summary for i in quality)],
     )
     return ScanOutcome(
         result=result,

@@ -36,6 +36,8 @@ class Funnel:
     move_on: list[float]
     per_day: int = 240
     gaps: list[Gap] = field(default_factory=list)
+    # Rows kept, but their duration_s left empty (a measure that stopped arriving).
+    blanks: list[Gap] = field(default_factory=list)
 
 
 def last_days(end: dt.date, n: int) -> tuple[dt.date, ...]:
@@ -65,16 +67,21 @@ def _customer(out: object, rng: random.Random, f: Funnel, day: dt.date, n: int) 
     for i, stage in enumerate(f.stages):
         moved = rng.random() < f.move_on[i]
         seg = {"region": region, "device": device}
-        hidden = any(
-            g.journey == f.journey and g.stage == stage and seg[g.dim] == g.value and day in g.days
-            for g in f.gaps
-        )
+        hidden = _hit(f.gaps, f.journey, stage, seg, day)
         if not hidden:
             ts = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) + dt.timedelta(
                 seconds=seconds + 60 * i
             )
             row = [ts.isoformat(), f.journey, stage, who, int(moved)]
-            row += [round(rng.uniform(20, 90), 1), region, device]
+            duration = "" if _hit(f.blanks, f.journey, stage, seg, day) else rng.uniform(20, 90)
+            row += [duration if duration == "" else round(float(duration), 1), region, device]
             out.writerow(row)  # type: ignore[attr-defined]
         if not moved:
             return
+
+
+def _hit(gaps: list[Gap], journey: str, stage: str, seg: dict[str, str], day: dt.date) -> bool:
+    return any(
+        g.journey == journey and g.stage == stage and seg[g.dim] == g.value and day in g.days
+        for g in gaps
+    )
