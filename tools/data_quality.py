@@ -4,8 +4,8 @@ A broken tracker does not always move a metric: when a segment's rows vanish at 
 stage, the rows left convert as before. These checks look at the data itself, each window
 day against the same weekday of the baseline weeks: volumes that collapse, measures that
 stop arriving, customers who reach a stage with no record at the stage before, rows with
-impossible values, and rows dated in the future. Findings on the same journey and segment
-form one `tracking_gap` incident for the data owner (no money figure, never a funding case).
+impossible values, and rows dated in the future. `agent.investigate.check_data_quality`
+groups the findings into `tracking_gap` incidents for the data owner.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from store.catalog import MetricDef
-from store.findings import Incident, Window, incident_id
 from tools.detect import Periods
 
 Check = Literal["volume_drop", "source_quiet", "measure_missing", "funnel_break", "impossible"]
@@ -262,41 +261,3 @@ def _quiet_sources(found: list[Finding]) -> list[Finding]:
         else:
             out += stages
     return out
-
-
-def incidents(
-    findings: list[Finding], *, window: Window, currency: str, order: dict[str, list[str]]
-) -> list[Incident]:
-    """Group findings on the same journey and segment into `tracking_gap` incidents."""
-    groups: dict[tuple[str, tuple[tuple[str, str], ...]], list[Finding]] = {}
-    for f in findings:
-        groups.setdefault((f.journey, tuple(sorted(f.segment.items()))), []).append(f)
-    out = []
-    for (journey, seg), group in groups.items():
-        segment = dict(seg)
-        funnel = order.get(journey, [])
-        stages = sorted(
-            {f.stage for f in group}, key=lambda st: (funnel.index(st) if st in funnel else -1, st)
-        )
-        days = sorted({d for f in group for d in f.days})
-        checks = sorted({f.check for f in group})
-        where = ", ".join(f"{k}={v}" for k, v in segment.items()) or "all traffic"
-        notes = "; ".join(sorted({f"{f.stage}: {f.note}" for f in group}))
-        out.append(
-            Incident(
-                id=incident_id(journey, "tracking_gap", segment, window),
-                kind="tracking_gap",
-                journey=journey,
-                stages=stages,
-                metrics=checks,
-                segment=segment,
-                window=window,
-                money_at_stake_per_week=None,
-                currency=currency,
-                verdict="confirmed" if len(checks) > 1 else "likely",
-                days_affected=days,
-                summary=f"Tracking gap in {journey} ({where}) on {len(days)} day(s): {notes}. "
-                "Fix the data pipeline, not the journey.",
-            )
-        )
-    return sorted(out, key=lambda i: (i.journey, -len(i.days_affected), i.id))

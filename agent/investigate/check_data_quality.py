@@ -2,7 +2,8 @@
 
 Reads volumes, measure presence and impossible values from the same segment series the
 detector uses (with probe metrics), the funnel's orphan rows, and rows dated after now;
-`tools.data_quality` judges them and groups what it finds into `tracking_gap` incidents.
+`tools.data_quality` judges them; findings on the same journey and segment become one
+`tracking_gap` incident (no money figure, never a funding case).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pandas as pd
 
 from agent.context import RunContext
 from agent.investigate.detect_breakdowns import detection_params, newest_allowed_day
-from store.findings import Incident, Window
+from store.findings import Incident, Window, incident_id
 from store.warehouse.quality import funnel_orphans
 from tools.data_quality import (
     Finding,
@@ -21,7 +22,6 @@ from tools.data_quality import (
     check_impossible,
     check_measures,
     check_volumes,
-    incidents,
     probe_metrics,
 )
 from tools.detect import periods_for
@@ -83,3 +83,41 @@ def _future_rows(ctx: RunContext) -> list[Finding]:
         )
         for (j, s), d in days.items()
     ]
+
+
+def incidents(
+    findings: list[Finding], *, window: Window, currency: str, order: dict[str, list[str]]
+) -> list[Incident]:
+    """Group findings on the same journey and segment into `tracking_gap` incidents."""
+    groups: dict[tuple[str, tuple[tuple[str, str], ...]], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.journey, tuple(sorted(f.segment.items()))), []).append(f)
+    out = []
+    for (journey, seg), group in groups.items():
+        segment = dict(seg)
+        funnel = order.get(journey, [])
+        stages = sorted(
+            {f.stage for f in group}, key=lambda st: (funnel.index(st) if st in funnel else -1, st)
+        )
+        days = sorted({d for f in group for d in f.days})
+        checks = sorted({f.check for f in group})
+        where = ", ".join(f"{k}={v}" for k, v in segment.items()) or "all traffic"
+        notes = "; ".join(sorted({f"{f.stage}: {f.note}" for f in group}))
+        out.append(
+            Incident(
+                id=incident_id(journey, "tracking_gap", segment, window),
+                kind="tracking_gap",
+                journey=journey,
+                stages=stages,
+                metrics=checks,
+                segment=segment,
+                window=window,
+                money_at_stake_per_week=None,
+                currency=currency,
+                verdict="confirmed" if len(checks) > 1 else "likely",
+                days_affected=days,
+                summary=f"Tracking gap in {journey} ({where}) on {len(days)} day(s): {notes}. "
+                "Fix the data pipeline, not the journey.",
+            )
+        )
+    return sorted(out, key=lambda i: (i.journey, -len(i.days_affected), i.id))
