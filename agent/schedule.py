@@ -99,7 +99,8 @@ class Scheduler:
             outcome = run_scan(self.ctx, propose=True)
         except InputError as exc:
             # A scheduled scan that tested nothing must reach people, not read as quiet.
-            failed = {"kind": "digest", "title": "journeyops scan failed", "summary": str(exc)}
+            failed: dict[str, object] = {"kind": "digest", "title": "journeyops scan failed"}
+            failed["summary"] = str(exc)
             return {"error": exc.reason, "digest": self._send_digest(f"digest-{slot}", failed)}
         result = outcome.result
         new = set(outcome.proposed)
