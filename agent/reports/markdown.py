@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from store.catalog import MetricDef
-from store.findings import Breakdown, ScanResult
+from store.findings import Breakdown, ScanResult, all_clear_line
 from tools.units import format_money, format_segment, format_value
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
@@ -26,7 +26,7 @@ def render_markdown(
     """Return the whole report: breakdowns, causes, evidence, fixes and pending actions."""
     lines = [f"# journeyops scan — week to {result.as_of}", ""]
     if not result.breakdowns:
-        lines += ["No breakdown: every journey stage is within its normal range.", ""]
+        lines += [all_clear_line(result), ""]
     for bd in result.breakdowns:
         lines += _breakdown(bd, metrics[bd.metric])
     lines += ["## Actions waiting for council approval", ""]

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from store.catalog import MetricDef
-from store.findings import Breakdown, ScanResult
+from store.findings import Breakdown, ScanResult, all_clear_line
 from tools.units import format_money, format_segment, format_value
 
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
@@ -25,7 +25,7 @@ def print_report(
     """Print breakdowns, causes, evidence, ranked fixes and the actions awaiting approval."""
     console.rule(f"journeyops scan — week to {result.as_of}")
     if not result.breakdowns:
-        console.print("No breakdown: every journey stage is within its normal range.")
+        console.print(all_clear_line(result))
     for bd in result.breakdowns:
         console.print(_breakdown_panel(bd, metrics[bd.metric]))
     table = Table(title="Actions waiting for council approval", show_lines=False)

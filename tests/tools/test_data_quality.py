@@ -14,6 +14,7 @@ from agent.context import build_context
 from agent.ingest import ingest_events
 from agent.investigate.check_data_quality import check_data_quality
 from agent.investigate.scan import run_scan
+from agent.reports.markdown import render_markdown
 from agent.workspace import Workspace
 from evals.demo import GroundTruth
 from tests.support.demo_workspace import copy_home
@@ -121,3 +122,23 @@ def test_no_tracking_gap_is_reported_on_the_demo_except_the_planted_ones(
         if i.kind == "tracking_gap"
     }
     assert {(i.journey, tuple(sorted(i.segment.items()))) for i in found} <= planted
+
+
+def test_a_scan_with_a_tracking_gap_is_never_reported_as_an_all_clear(
+    settings: Settings, tmp_path: Path
+) -> None:
+    gap = Gap("loans", "approve", "device", "android", last_days(END, 3))
+    events = write_events(
+        tmp_path / "loans.csv", [Funnel("loans", LOANS, [0.7, 0.6, 0.9], gaps=[gap])], end=END
+    )
+    ctx = build_context(settings, Workspace.resolve(tmp_path / "home"), with_insights=False)
+    try:
+        ingest_events(ctx, events)
+        result = run_scan(ctx, as_of=END, propose=False).result
+    finally:
+        ctx.warehouse.close()
+    assert result.breakdowns == []
+    report = render_markdown(result, settings.metrics, [])
+    assert "No breakdown: every journey stage is within its normal range" not in report
+    assert "1 tracking gap(s) in the data" in report
+    assert "Tracking gap in loans" in report and "android" in report
