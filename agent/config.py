@@ -12,7 +12,9 @@ from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from store.catalog import MetricDef
+from store.limits import InputLimits
 from tools.causes import LocalizationSettings
+from tools.data_quality import DataQualitySettings
 from tools.detect import DetectionSettings
 from tools.recommend import Playbook
 from tools.workflows import WorkflowTarget
@@ -188,10 +190,12 @@ class Settings(_Section):
 
     money: MoneySettings = MoneySettings()
     warehouse: WarehouseSettings = WarehouseSettings()
+    inputs: InputLimits = InputLimits()
     store: StoreSettings = StoreSettings()
     insights: InsightSettings = InsightSettings()
     detection: DetectionSettings = DetectionSettings()
     localization: LocalizationSettings = LocalizationSettings()
+    data_quality: DataQualitySettings = DataQualitySettings()
     llm: LLMSettings = LLMSettings()
     approval: ApprovalSettings = ApprovalSettings()
     catalog: CatalogSettings = CatalogSettings()

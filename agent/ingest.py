@@ -39,7 +39,13 @@ def ingest_events(
     """Validate and load one events file; register journeys nobody declared."""
     with ctx.sessions() as session:
         known = {j.id: list(j.stages) for j in list_journeys(session) if j.declared}
-    report = ctx.warehouse.ingest_events(path, known_stages=known, progress=progress)
+    report = ctx.warehouse.ingest_events(
+        path,
+        known_stages=known,
+        progress=progress,
+        limits=ctx.settings.inputs,
+        now=ctx.clock(),
+    )
     registered: dict[str, list[str]] = {}
     if report.already_ingested:
         return EventsIngested(report=report)

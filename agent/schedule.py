@@ -26,6 +26,7 @@ from agent.context import RunContext
 from agent.investigate.scan import run_scan
 from agent.notify.mail import MailError, email_digest, email_weekly
 from agent.notify.slack_channel import post_new_proposals
+from store.errors import InputError
 from store.gate.actions import escalate_overdue
 from store.gate.rules import expire_overdue
 from store.schedule_runs import claim_slot, finish_slot, slot_key
@@ -102,8 +103,13 @@ class Scheduler:
         return f"{job} {slot}: " + ", ".join(f"{k}={v}" for k, v in summary.items())
 
     def _scan(self, slot: str) -> dict[str, object]:
-
-        outcome = run_scan(self.ctx, propose=True)
+        try:
+            outcome = run_scan(self.ctx, propose=True)
+        except InputError as exc:
+            # A scheduled scan that tested nothing must reach people, not read as quiet.
+            failed: dict[str, object] = {"kind": "digest", "title": "journeyops scan failed"}
+            failed["summary"] = str(exc)
+            return {"error": exc.reason, "digest": self._send_digest(f"digest-{slot}", failed)}
         result = outcome.result
         new = set(outcome.proposed)
         recs = [

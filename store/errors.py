@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class InputError(Exception):
     """A user-supplied file or value is invalid; names the file, position and field.
@@ -45,3 +48,17 @@ def _rebuild(
     file: str, line: int | None, field: str | None, reason: str, row: int | None
 ) -> InputError:
     return InputError(file, line, field, reason, row=row)
+
+
+def unknown_name(argument: str, kind: str, value: str, known: Iterable[str]) -> InputError:
+    """Return the error for a name that is not known, suggesting the closest known ones.
+
+    E.g. ``--journey: unknown journey 'mortgage'; did you mean 'mortgages'? (known: …)``.
+    """
+    names = sorted(set(known))
+    close = difflib.get_close_matches(value, names, n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    listing = ", ".join(names[:20]) + (", …" if len(names) > 20 else "")
+    return InputError(
+        argument, None, None, f"unknown {kind} {value!r}{hint} (known: {listing or 'none'})"
+    )

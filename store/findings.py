@@ -135,6 +135,17 @@ class ScanResult(_Model):
     notices: list[str] = []
 
 
+def all_clear_line(result: ScanResult) -> str:
+    """Return the line a report shows when no metric broke down; never an all-clear over gaps."""
+    gaps = sum(i.kind == "tracking_gap" for i in result.incidents)
+    if gaps:
+        return (
+            f"No metric breakdown, but {gaps} tracking gap(s) in the data: the metrics of the "
+            "affected segments cannot be trusted until the pipeline is fixed (see the notes)."
+        )
+    return "No breakdown: every journey stage is within its normal range."
+
+
 def breakdown_id(journey: str, stage: str, metric: str, window: Window) -> str:
     """Return the stable id of a breakdown, so rescanning a window finds the same one."""
     key = f"{journey}|{stage}|{metric}|{window.start}|{window.end}"

@@ -64,9 +64,16 @@ def actions_list(
 ) -> None:
     """List actions with their status, quorum progress and expected value."""
     # Imported when the command runs, for start-up time.
+    from store.errors import unknown_name
     from store.gate.records import action_summaries
+    from store.journeys import list_journeys
 
     run = env(ctx).context(with_insights=False)
+    if journey is not None:
+        with run.sessions() as session:
+            known = [j.id for j in list_journeys(session)]
+        if journey not in known:
+            raise unknown_name("--journey", "journey", journey, known)
     table = Table(title="Actions")
     table.add_column("action", no_wrap=True, min_width=16)
     for col in ("journey", "playbook", "value / week"):

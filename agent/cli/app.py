@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -14,10 +13,11 @@ from agent.cli.actions import actions_app, pending_actions
 from agent.cli.audit import audit_app, outcomes_app
 from agent.cli.channels import mcp, slack_app
 from agent.cli.chat import ask, chat
-from agent.cli.data import ingest_app, journeys_app
+from agent.cli.data import ingest_app, insights_app, journeys_app
 from agent.cli.dispatch import dispatch_command
-from agent.cli.env import CliEnv, env
+from agent.cli.env import CliEnv, env, parse_day
 from agent.cli.eval import demo_data, eval_app
+from agent.cli.failures import describe_failure
 from agent.cli.metrics import metrics_app
 from agent.cli.web import report_app, schedule, serve, tokens_app, users_app
 from agent.config import ConfigError
@@ -34,6 +34,7 @@ app = typer.Typer(
 )
 app.add_typer(journeys_app, name="journeys")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(insights_app, name="insights")
 app.add_typer(actions_app, name="actions")
 app.add_typer(eval_app, name="eval")
 app.command("demo-data")(demo_data)
@@ -52,6 +53,8 @@ app.command()(mcp)
 app.add_typer(slack_app, name="slack")
 console = Console()
 err_console = Console(stderr=True)
+# Set by the root `--debug` option; read by `main` when a command fails.
+_DEBUG = [False]
 
 
 @app.callback()
@@ -67,8 +70,13 @@ def _root(
         Path | None,
         typer.Option("--config", envvar="JOURNEYOPS_CONFIG", help="config.toml to use."),
     ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback of an error.")
+    ] = False,
 ) -> None:
     ctx.obj = CliEnv(home=home, config=config)
+    ctx.call_on_close(ctx.obj.close)
+    _DEBUG[0] = debug
 
 
 @app.command()
@@ -91,13 +99,13 @@ def scan(
 ) -> None:
     """Scan every journey: detect, localize, explain, recommend and file proposals."""
     # Imported when the command runs, for start-up time.
-    from agent.investigate.scan import run_scan
+    from agent.investigate.scan import report_name, run_scan
     from agent.investigate.shard import Shard
     from agent.reports.markdown import render_markdown
     from agent.reports.terminal import print_report
 
     e = env(ctx)
-    day = dt.date.fromisoformat(as_of) if as_of else None
+    day = parse_day("--as-of", as_of)
     try:
         part = None if shard is None else Shard.parse(shard)
     except ValueError as exc:
@@ -105,7 +113,8 @@ def scan(
     run = e.context(status=None if as_json else _status)
     outcome = run_scan(run, as_of=day, journey=journey, propose=propose, shard=part)
     pending = pending_actions(run)
-    report = e.workspace.reports_dir / f"scan-{outcome.result.as_of}.md"
+    name = report_name(outcome.result.as_of, journey=journey, shard=part)
+    report = e.workspace.reports_dir / name
     report.write_text(
         render_markdown(outcome.result, e.settings.metrics, pending), encoding="utf-8"
     )
@@ -131,12 +140,23 @@ def _status(message: str) -> None:
 
 
 def main() -> None:
-    """Run the CLI, turning expected errors into one clear line and exit code 2."""
+    """Run the CLI: every error becomes one line and exit code 2, unless `--debug` is given."""
     try:
         app()
     except (ConfigError, InputError, LLMError) as exc:
+        if _DEBUG[0]:
+            raise
         err_console.print(error_line(exc), highlight=False)
         raise SystemExit(2) from None
+    except Exception as exc:
+        if _DEBUG[0]:
+            raise
+        _fail(f"{describe_failure(exc)} (run with --debug for the traceback)")
+
+
+def _fail(message: str) -> NoReturn:
+    err_console.print(error_line(RuntimeError(message)), highlight=False, soft_wrap=True)
+    raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sys
@@ -12,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agent.cli.env import env
+from agent.cli.env import env, parse_day
 from agent.context import RunContext
 from agent.reports.escape import terminal_text
 from store.catalog import MetricDef
@@ -164,7 +163,7 @@ def outcomes_check(
     from agent.actions.outcome_check import check_outcomes
 
     run = env(ctx).context(with_insights=False)
-    day = dt.date.fromisoformat(as_of) if as_of else None
+    day = parse_day("--as-of", as_of)
     results = check_outcomes(run, as_of=day)
     if as_json:
         sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in results], indent=2) + "\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -28,6 +29,7 @@ journeys_app = typer.Typer(
 ingest_app = typer.Typer(
     help="Load events into the warehouse and insights into the insight store.", no_args_is_help=True
 )
+insights_app = typer.Typer(help="Customer insights in the insight store.", no_args_is_help=True)
 console = Console()
 
 
@@ -140,6 +142,8 @@ def ingest_insights(
             report = store.ingest(
                 file,
                 progress=_tracker(progress, task),
+                limits=e.settings.inputs,
+                now=dt.datetime.now(dt.UTC),
             )
         console.print(
             terminal_text(
@@ -147,3 +151,29 @@ def ingest_insights(
                 f"{report.skipped_existing:,} already stored, {report.seconds:.1f} s"
             )
         )
+
+
+@insights_app.command("remove")
+def insights_remove(
+    ctx: typer.Context,
+    ids: Annotated[
+        list[str] | None, typer.Option("--id", help="Id of an insight to remove (repeatable).")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Remove every insight whose id this file has.")
+    ] = None,
+) -> None:
+    """Remove insights by id, or every insight an insights file brought."""
+    # Imported when the command runs, for start-up time.
+    from agent.context import open_insights
+    from store.errors import InputError
+
+    if bool(ids) == (file is not None):
+        raise InputError("insights remove", None, None, "give --id (one or more) or --file")
+    e = env(ctx)
+    store = open_insights(e.settings, e.workspace)
+    wanted = list(ids or []) if file is None else store.ids_in(file)
+    removed = store.remove(wanted)
+    console.print(
+        f"Removed {removed:,} of {len(wanted):,} insights ({len(wanted) - removed:,} not stored)"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ import typer
 from agent.config import Settings, load_settings
 from agent.context import RunContext, build_context
 from agent.workspace import Workspace
+from store.errors import InputError
 
 
 @dataclass
@@ -52,9 +54,26 @@ class CliEnv:
             self._context.status = status
         return self._context
 
+    def close(self) -> None:
+        """Release the stores when the command ends, so no process holds them longer."""
+        if self._context is not None:
+            self._context.warehouse.close()
+            self._context.sessions.kw["bind"].dispose()
+            self._context = None
+
 
 def env(ctx: typer.Context) -> CliEnv:
     """Return the shared CLI environment stored on the root context."""
     obj = ctx.find_root().obj
     assert isinstance(obj, CliEnv)
     return obj
+
+
+def parse_day(option: str, value: str | None) -> dt.date | None:
+    """Return the ISO date given for `option`, or None; a bad one is an error naming it."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(option, None, None, f"not a date YYYY-MM-DD ({value!r})") from None

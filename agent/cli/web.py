@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from agent.cli.audit import warn_about_audit_key
-from agent.cli.env import env
+from agent.cli.env import env, parse_day
 from agent.context import RunContext
 from agent.reports.escape import error_line, terminal_text
 
@@ -177,7 +177,7 @@ def report_weekly(
 
     e = env(ctx)
     run = e.context(with_insights=False)
-    day = dt.date.fromisoformat(as_of) if as_of else None
+    day = parse_day("--as-of", as_of)
     folder = out or e.workspace.reports_dir / "weekly"
     written = write_weekly(run, as_of=day, out=folder)
     for path in written:

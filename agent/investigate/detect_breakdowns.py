@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 from langgraph.runtime import Runtime
 
@@ -25,12 +27,21 @@ def run_periods(ctx: RunContext, state: InvestigationState) -> Periods:
     return periods_for(state.as_of, detection_params(ctx))
 
 
+def newest_allowed_day(ctx: RunContext) -> dt.date:
+    """Return the last day a default window may end on: today plus the future tolerance.
+
+    Rows dated later (stray future timestamps) never move the default window.
+    """
+    latest = ctx.settings.inputs.latest_allowed(ctx.clock())
+    return latest.date()
+
+
 def detect_breakdowns(
     state: InvestigationState, runtime: Runtime[RunContext]
 ) -> InvestigationUpdate:
     """Test every series in scope and turn the flagged degradations into breakdowns."""
     ctx = runtime.context
-    span = ctx.warehouse.date_range()
+    span = ctx.warehouse.date_range(until=newest_allowed_day(ctx))
     if span is None:
         return {
             "breakdowns": [],

@@ -7,10 +7,12 @@ import datetime as dt
 from pydantic import BaseModel
 
 from agent.context import RunContext
+from agent.investigate.check_data_quality import check_data_quality
 from agent.investigate.graph import build_investigation_graph
 from agent.investigate.shard import Shard
 from agent.investigate.state import InvestigationState
 from agent.llm.protocol import Usage
+from store.errors import InputError, unknown_name
 from store.findings import ScanResult
 
 
@@ -39,6 +41,7 @@ def run_scan(
     With a `shard`, only that shard's journeys are localized, explained and filed; run every
     shard (on any machines, in any order, concurrently) to file what one scan would.
     """
+    check_scope(ctx, journey=journey, stage=stage, metric=metric)
     graph = build_investigation_graph(propose=propose)
     before = ctx.llm.usage.model_copy() if ctx.llm is not None else None
     initial = InvestigationState(
@@ -46,10 +49,18 @@ def run_scan(
     )
     raw = graph.invoke(initial, context=ctx)
     state = InvestigationState.model_validate(raw)
+    if state.series_tested == 0:
+        # An empty scan would read as an all-clear; a scan that tested nothing is not one.
+        raise InputError("scan", None, None, _nothing_tested(ctx, state))
+    day = state.as_of or as_of or dt.date.today()
+    quality = check_data_quality(ctx, as_of=day, journey=journey, stage=stage)
+    if shard is not None:
+        quality = [i for i in quality if shard.owns(i.journey)]
     result = ScanResult(
-        as_of=state.as_of or as_of or dt.date.today(),
+        as_of=day,
+        incidents=quality,
         breakdowns=state.breakdowns,
-        notices=state.notices,
+        notices=[*state.notices, *(i.summary for i in quality)],
     )
     return ScanOutcome(
         result=result,
@@ -57,6 +68,42 @@ def run_scan(
         proposed=state.proposed,
         existing=state.existing,
         llm_usage=_spent(ctx, before),
+    )
+
+
+def report_name(as_of: dt.date, *, journey: str | None, shard: Shard | None) -> str:
+    """Return the report file name of a scan; a narrower scan never takes a wider one's."""
+    scope = "" if journey is None else f"-{journey}"
+    part = "" if shard is None else f"-shard-{shard.index}of{shard.count}"
+    return f"scan-{as_of}{scope}{part}.md"
+
+
+def check_scope(
+    ctx: RunContext, *, journey: str | None, stage: str | None, metric: str | None
+) -> None:
+    """Refuse an unknown journey, stage or metric, naming the closest known ones."""
+    if metric is not None and metric not in ctx.settings.metrics:
+        raise unknown_name("--metric", "metric", metric, ctx.settings.metrics)
+    if journey is None and stage is None:
+        return
+    journeys = ctx.warehouse.journeys()
+    if journey is not None and journey not in journeys:
+        raise unknown_name("--journey", "journey", journey, journeys)
+    if stage is not None:
+        stages = journeys[journey] if journey else [s for v in journeys.values() for s in v]
+        if stage not in stages:
+            raise unknown_name("--stage", f"stage of {journey or 'any journey'}", stage, stages)
+
+
+def _nothing_tested(ctx: RunContext, state: InvestigationState) -> str:
+    span = ctx.warehouse.date_range()
+    if span is None:
+        return "no series tested: the warehouse holds no events (run `journeyops ingest events`)"
+    week = f"the week to {state.as_of}" if state.as_of else "the window"
+    return (
+        f"no series tested in {week}: the data runs from {span[0]} to {span[1]}, and no "
+        f"journey stage has {ctx.settings.detection.min_visits} visits in both the window and "
+        "its baseline weeks (choose --as-of inside the data)"
     )
 
 

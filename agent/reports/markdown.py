@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from agent.reports.escape import md_cell, md_text
 from store.catalog import MetricDef
-from store.findings import Breakdown, ScanResult, Theme
+from store.findings import Breakdown, ScanResult, Theme, all_clear_line
 from tools.units import (
     format_count,
     format_money,
@@ -34,7 +34,7 @@ def render_markdown(
     """Return the whole report: breakdowns, causes, evidence, fixes and pending actions."""
     lines = [f"# journeyops scan — week to {result.as_of}", ""]
     if not result.breakdowns:
-        lines += ["No breakdown: every journey stage is within its normal range.", ""]
+        lines += [all_clear_line(result), ""]
     for bd in result.breakdowns:
         lines += _breakdown(bd, metrics[bd.metric])
     lines += ["## Actions waiting for council approval", ""]

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from agent.reports.escape import one_line, terminal_text
 from store.catalog import MetricDef
-from store.findings import Breakdown, ScanResult
+from store.findings import Breakdown, ScanResult, all_clear_line
 from tools.units import (
     format_count,
     format_money,
@@ -39,7 +39,7 @@ def print_report(
     """Print breakdowns, causes, evidence, ranked fixes and the actions awaiting approval."""
     console.rule(terminal_text(f"journeyops scan — week to {result.as_of}"))
     if not result.breakdowns:
-        console.print("No breakdown: every journey stage is within its normal range.")
+        console.print(all_clear_line(result))
     for bd in result.breakdowns:
         console.print(_breakdown_panel(bd, metrics[bd.metric]))
     table = Table(title="Actions waiting for council approval", show_lines=False)

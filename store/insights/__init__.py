@@ -9,34 +9,32 @@ searches without a window, Chroma ranks them with the same filter.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import date
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from store.insights import _chroma as chroma
+from store.insights._ingest import FileRules, Writer, finish_undo
+from store.insights._rows import DIM as _DIM
 from store.insights._rows import (
     InsightHit,
     InsightIngestReport,
     InsightRecord,
     Meta,
-    Row,
+    public,
     read_records,
-    validate_row,
 )
-from store.insights.embedding import Embedder, Vectors
+from store.insights.embedding import Embedder
+from store.limits import InputLimits
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
 __all__ = ["InsightHit", "InsightIngestReport", "InsightRecord", "InsightStore"]
 
-# Rows embedded and written per Chroma add: large enough to sort away padding and to
-# amortise Chroma's per-call cost, small enough for Chroma's maximum batch size.
-_CHUNK = 2048
 # Most rows one window read brings into the process (a week of one stage is far fewer).
 _MAX_WINDOW = 200_000
 
@@ -56,13 +54,23 @@ class InsightStore:
     """Customer verbatims in a Chroma collection, embedded by our own embedder."""
 
     def __init__(
-        self, collection: Collection, embedder: Embedder, *, max_text_chars: int, remote: bool
+        self,
+        collection: Collection,
+        embedder: Embedder,
+        *,
+        max_text_chars: int,
+        journal: Path | None = None,
+        remote: bool = False,
     ) -> None:
         self._col = collection
+        self._journal = journal
+        if journal is not None:
+            finish_undo(collection, journal)
         self.embedder = embedder
         self.max_text_chars = max_text_chars
         self._day_keys = chroma.has_day_keys(collection)
         self._remote = remote
+        self._dim = _DIM if chroma.is_namespaced(collection) else ""
 
     @classmethod
     def open(
@@ -75,46 +83,36 @@ class InsightStore:
     ) -> InsightStore:
         """Open (or create) the store: a Chroma server when url is set, else a local path."""
         col = chroma.open_collection(path=path, url=url, embedder_name=embedder.name)
-        return cls(col, embedder, max_text_chars=max_text_chars, remote=bool(url))
+        journal = None if url or path is None else path / "ingest-in-progress.json"
+        return cls(col, embedder, max_text_chars=max_text_chars, journal=journal, remote=bool(url))
 
     def count(self) -> int:
         """Return how many insights are stored."""
         return self._col.count()
 
     def ingest(
-        self, path: Path, *, progress: Callable[[int, int], None] | None = None
+        self,
+        path: Path,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        limits: InputLimits | None = None,
+        now: datetime | None = None,
     ) -> InsightIngestReport:
         """Validate every row of a CSV/JSONL file, then embed and add the new ones.
 
-        The file is read twice: a first pass validates every row (a bad row writes nothing)
-        and notes each id's first line; the second streams those rows in chunks, so memory
-        holds the ids and one chunk, not the file.
+        A bad row writes nothing (InputError naming file, line and field); a write that
+        fails part way removes what this call added. Rows dated after `now` plus the
+        limits' tolerance are refused.
         """
         started = time.perf_counter()
-        first: dict[str, int] = {}
-        rows = 0
-        for n, rec in read_records(path):
-            first.setdefault(validate_row(path, n, rec, self.max_text_chars).id, n)
-            rows += 1
-        added = done = 0
-        # Chroma writes one chunk on a worker thread while the next chunk is embedded (both
-        # release the GIL), so the two costs overlap instead of adding up.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="insight-add") as pool:
-            pending: Future[None] | None = None
-            for batch in self._chunks(path, first):
-                done += len(batch)
-                known = set(self._col.get(ids=[r.id for r in batch], include=[])["ids"])
-                new = [r for r in batch if r.id not in known]
-                if new:
-                    vectors = self.embedder.embed([r.text for r in new])
-                    if pending is not None:
-                        pending.result()
-                    pending = pool.submit(self._add, new, vectors)
-                    added += len(new)
-                if progress is not None:
-                    progress(done, len(first))
-            if pending is not None:
-                pending.result()
+        limits = limits or InputLimits()
+        rules = FileRules(
+            max_text_chars=self.max_text_chars,
+            max_line_bytes=limits.max_line_bytes,
+            latest=limits.latest_allowed(now or datetime.now(UTC)),
+        )
+        writer = Writer(self._col, self.embedder, self._day_keys, bool(self._dim), self._journal)
+        rows, added = writer.ingest(path, rules, progress)
         return InsightIngestReport(
             file=str(path),
             rows=rows,
@@ -123,29 +121,22 @@ class InsightStore:
             seconds=time.perf_counter() - started,
         )
 
-    def _chunks(self, path: Path, first: Mapping[str, int]) -> Iterator[list[Row]]:
-        """Yield the rows at each id's first line, `_CHUNK` at a time, in file order."""
-        batch: list[Row] = []
-        for n, rec in read_records(path):
-            row = validate_row(path, n, rec, self.max_text_chars)
-            if first.get(row.id) == n:
-                batch.append(row)
-                if len(batch) == _CHUNK:
-                    yield batch
-                    batch = []
-        if batch:
-            yield batch
+    @staticmethod
+    def ids_in(path: Path) -> list[str]:
+        """Return the ids a CSV/JSONL insights file names (to remove what it brought)."""
+        found = (str(rec.get("id") or "").strip() for _, rec in read_records(path))
+        return list(dict.fromkeys(i for i in found if i))
 
-    def _add(self, batch: Sequence[Row], vectors: Vectors) -> None:
-        ids, docs = [r.id for r in batch], [r.text for r in batch]
-        metas = [self._with_keys(r.meta) for r in batch]
-        self._col.add(ids=ids, documents=docs, embeddings=vectors, metadatas=metas)  # type: ignore[arg-type]
+    def remove(self, ids: Sequence[str]) -> int:
+        """Delete the insights with these ids; return how many were stored."""
+        stored = set(self._col.get(ids=list(ids), include=[])["ids"]) if ids else set()
+        if stored:
+            self._col.delete(ids=sorted(stored))
+        return len(stored)
 
-    def _with_keys(self, meta: Meta) -> Meta:
-        if not self._day_keys:
-            return meta
-        day = chroma.day_of(int(meta["ts_epoch"]))
-        return meta | chroma.day_keys(str(meta["journey"]), str(meta["stage"]), day)
+    def _stored(self, where: Mapping[str, str] | None) -> dict[str, str]:
+        """Return dimension filters under the keys the collection stores them at."""
+        return {self._dim + k: v for k, v in (where or {}).items()}
 
     def _window(
         self,
@@ -231,13 +222,13 @@ class InsightStore:
         where: Mapping[str, str] | None = None,
     ) -> list[InsightHit]:
         """Answer `search` with Chroma's own filtered query (day keys when a window has them)."""
-        equal = _equal(journey=journey, stage=stage, source=source, where=where)
+        equal = _equal(journey=journey, stage=stage, source=source, where=self._stored(where))
         keys = chroma.key_clause(journey=journey, stage=stage, start=start, end=end)
         if keys is None or not self._day_keys:
             flt = chroma.where_clause(equal=equal, start=start, end=end)
         else:
             # The day keys already pin the journey, the stage and the days.
-            rest = _equal(journey=None, stage=None, source=source, where=where)
+            rest = _equal(journey=None, stage=None, source=source, where=self._stored(where))
             flt = chroma.where_clause(equal=rest, also=[keys])
         found = chroma.query(self._col, self.embedder.embed([query]), k=k, where=flt)
         return [InsightHit(*hit) for hit in found]
@@ -265,7 +256,7 @@ class InsightStore:
             limit=limit,
         )
         if found is None:
-            equal = _equal(journey=journey, stage=stage, source=None, where=where)
+            equal = _equal(journey=journey, stage=stage, source=None, where=self._stored(where))
             flt = chroma.where_clause(equal=equal, start=start, end=end)
             ids, docs, metas, vectors = chroma.read(
                 self._col, flt, limit=limit, embeddings=with_embeddings
@@ -295,6 +286,6 @@ class InsightStore:
             "list[Mapping[str, object] | None]", res.get("metadatas") or [None] * len(found)
         )
         return [
-            InsightRecord(ident, docs[n] or "", cast(Meta, dict(metas[n] or {})))
+            InsightRecord(ident, docs[n] or "", public(cast(Meta, metas[n] or {})))
             for n, ident in enumerate(found)
         ]

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from store.insights._rows import Meta, epoch
+from store.insights._rows import Meta, epoch, public
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -29,6 +29,8 @@ Found = list[tuple[str, str, Meta, float]]
 Page = tuple[list[str], list[str], list[Meta], "Vectors | None"]
 # Collections written since day keys exist say so; older ones are read with plain filters.
 DAY_KEYS = "day_keys"
+# Collections written since dimensions are namespaced (store.insights._rows.DIM) say so.
+NAMESPACED = "dim_namespace"
 # Windows longer than this are filtered by time range instead of a list of day keys.
 MAX_KEY_DAYS = 62
 _PAGE = 5000
@@ -58,13 +60,18 @@ def open_collection(*, path: Path | None, url: str, embedder_name: str) -> Colle
     return client.get_or_create_collection(
         "insights",
         embedding_function=None,
-        metadata={"hnsw:space": "cosine", "embedder": embedder_name, DAY_KEYS: 1},
+        metadata={"hnsw:space": "cosine", "embedder": embedder_name, DAY_KEYS: 1, NAMESPACED: 1},
     )
 
 
 def has_day_keys(col: Collection) -> bool:
     """Return whether the collection's rows carry the `jd` / `jsd` day keys."""
     return bool((col.metadata or {}).get(DAY_KEYS))
+
+
+def is_namespaced(col: Collection) -> bool:
+    """Return whether the collection stores dimensions under their prefix."""
+    return bool((col.metadata or {}).get(NAMESPACED))
 
 
 def day_of(ts_epoch: int) -> date:
@@ -130,7 +137,7 @@ def read(col: Collection, where: dict[str, object] | None, *, limit: int, embedd
             break
         ids += got
         docs += [d or "" for d in res.get("documents") or [""] * len(got)]
-        metas += [cast(Meta, dict(m or {})) for m in res.get("metadatas") or [{}] * len(got)]
+        metas += [public(cast(Meta, m or {})) for m in res.get("metadatas") or [{}] * len(got)]
         if embeddings:
             vectors.append(np.asarray(res["embeddings"], dtype=np.float32).reshape(len(got), -1))
         if len(got) < _PAGE:
@@ -167,5 +174,6 @@ def query(col: Collection, vector: Vectors, *, k: int, where: dict[str, object] 
     sims = found @ np.asarray(vector, dtype=np.float32).reshape(-1)
     top = np.argsort(-sims, kind="stable")[:k]
     return [
-        (ids[i], docs[i] or "", cast(Meta, dict(metas[i] or {})), float(1.0 - sims[i])) for i in top
+        (ids[i], docs[i] or "", public(cast(Meta, metas[i] or {})), float(1.0 - sims[i]))
+        for i in top
     ]

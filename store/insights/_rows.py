@@ -25,9 +25,31 @@ if TYPE_CHECKING:
     from store.insights.embedding import Vectors
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-# The store's derived day keys (store.insights._chroma): never taken from input.
-_DERIVED = {"jd", "jsd"}
+# Customer dimension keys are stored under this prefix, so no customer field can ever
+# overwrite a key the store itself writes (ts_epoch, day keys, the text's hash ...).
+DIM = "dim_"
+# Keys the store writes itself, or that Chroma keeps for its own use: refused as dimensions.
+_RESERVED = {"ts_epoch", "original_sha256", "jd", "jsd", "document", "embedding", "metadata"}
+_RESERVED_PREFIXES = ("chroma:", "#", "$", DIM)
+_DIM_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ .-]{0,63}$")
 Meta = dict[str, str | int | float]
+
+
+def public(meta: Meta) -> Meta:
+    """Return stored metadata as callers see it: dimensions without their prefix."""
+    return {(k[len(DIM) :] if k.startswith(DIM) else k): v for k, v in meta.items()}
+
+
+def _check_dimension(path: Path, lineno: int, key: str) -> None:
+    if key.lower() in _RESERVED or key.lower().startswith(_RESERVED_PREFIXES):
+        raise InputError(str(path), lineno, key, "reserved name: choose another column name")
+    if not _DIM_NAME.match(key):
+        raise InputError(
+            str(path),
+            lineno,
+            key[:64],
+            "a column name is 1-64 letters, digits, spaces, '_', '.' or '-'",
+        )
 
 
 @dataclass(frozen=True)
@@ -72,23 +94,62 @@ def _parse_ts(raw: str) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
-def read_records(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        if path.suffix.lower() in {".jsonl", ".ndjson"}:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(str(path), lineno, None, f"invalid JSON: {exc.msg}") from exc
-                if not isinstance(obj, dict):
-                    raise InputError(str(path), lineno, None, "expected a JSON object")
-                yield lineno, obj
-        else:
-            reader = csv.DictReader(fh)
-            for rec in reader:
-                yield reader.line_num, dict(rec)
+def _lines(path: Path, max_bytes: int) -> Iterator[tuple[int, str]]:
+    """Yield (line number, text) of the file, refusing over-long lines and invalid UTF-8."""
+    try:
+        fh = path.open("rb")
+    except FileNotFoundError:
+        raise InputError(str(path), None, None, "file not found") from None
+    except OSError as exc:
+        raise InputError(str(path), None, None, f"cannot read file: {exc.strerror}") from None
+    with fh:
+        lineno = 0
+        # Bounded reads: a file without line breaks is never read whole into memory.
+        while raw := fh.readline(max_bytes + 1):
+            lineno += 1
+            if len(raw) > max_bytes and not raw.endswith(b"\n"):
+                reason = f"line longer than {max_bytes:,} bytes ([inputs] max_line_bytes)"
+                raise InputError(str(path), lineno, None, reason)
+            try:
+                yield lineno, raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError:
+                raise InputError(str(path), lineno, None, "not valid UTF-8") from None
+
+
+def read_records(
+    path: Path, *, max_line_bytes: int = 1_000_000
+) -> Iterator[tuple[int, dict[str, object]]]:
+    """Yield (line number, record) of a JSONL or CSV file; raise InputError on bad input."""
+    lines = _lines(path, max_line_bytes)
+    if path.suffix.lower() in {".jsonl", ".ndjson"}:
+        for lineno, line in lines:
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(str(path), lineno, None, f"invalid JSON: {exc.msg}") from None
+            except RecursionError:
+                raise InputError(str(path), lineno, None, "JSON nested too deeply") from None
+            if not isinstance(obj, dict):
+                raise InputError(str(path), lineno, None, "expected a JSON object")
+            yield lineno, obj
+        return
+    numbers: list[int] = [0]
+
+    def text() -> Iterator[str]:
+        for lineno, line in lines:
+            numbers[0] = lineno
+            yield line
+
+    reader = csv.DictReader(text())
+    try:
+        for rec in reader:
+            if None in rec:
+                raise InputError(str(path), numbers[0], None, "more values than header columns")
+            yield numbers[0], dict(rec)
+    except csv.Error as exc:
+        raise InputError(str(path), numbers[0], None, f"unreadable CSV: {exc}") from None
 
 
 class InsightRow(BaseModel):
@@ -135,8 +196,18 @@ _REASONS: dict[str, Callable[[str], str]] = {
 }
 
 
-def validate_row(path: Path, lineno: int, rec: Mapping[str, object], max_chars: int) -> Row:
-    """Validate one record into a row; raise InputError naming file, line and field."""
+def validate_row(
+    path: Path,
+    lineno: int,
+    rec: Mapping[str, object],
+    max_chars: int,
+    *,
+    latest: datetime | None = None,
+) -> Row:
+    """Validate one record into a row; raise InputError naming file, line and field.
+
+    A row dated after `latest` is refused (future-dated rows would move every window).
+    """
     record = {str(k): v for k, v in rec.items() if k is not None}
     try:
         row = InsightRow.model_validate(record)
@@ -147,6 +218,9 @@ def validate_row(path: Path, lineno: int, rec: Mapping[str, object], max_chars: 
         explain = _REASONS.get(field)
         reason = explain(raw) if explain is not None else str(first["msg"])
         raise InputError(str(path), lineno, field, reason) from None
+    if latest is not None and row.ts > latest:
+        reason = f"dated after {latest:%Y-%m-%d %H:%M} UTC (now + [inputs] future_tolerance_hours)"
+        raise InputError(str(path), lineno, "ts", reason)
     clean, digest = sanitize_text(row.text, max_chars=max_chars)
     if not clean:
         raise InputError(str(path), lineno, "text", "empty after sanitizing")
@@ -161,7 +235,10 @@ def validate_row(path: Path, lineno: int, rec: Mapping[str, object], max_chars: 
     if row.score is not None:
         meta["score"] = row.score
     for key, value in (row.model_extra or {}).items():
-        if key in _DERIVED or value is None or str(value).strip() == "":
+        _check_dimension(path, lineno, key)
+        if value is None or str(value).strip() == "":
             continue
-        meta[key] = sanitize_text(str(value), max_chars=200)[0]
+        if isinstance(value, dict | list):
+            raise InputError(str(path), lineno, key, "expected a text or number, not a structure")
+        meta[DIM + key] = sanitize_text(str(value), max_chars=200)[0]
     return Row(row.id, clean, meta)

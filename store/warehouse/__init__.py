@@ -8,7 +8,7 @@ dialect in `store.warehouse.spark`). Raw events never reach pandas; only grouped
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -18,9 +18,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from store.catalog import MetricDef
 from store.errors import InputError
+from store.limits import InputLimits
 from store.warehouse import _aggregates as agg
 from store.warehouse._funnel import funnel_order
-from store.warehouse._load import IngestReport, ingest
+from store.warehouse._load import IngestReport, Rules, ingest
 from store.warehouse._schema import MEASURES, dimensions_of, ensure_tables, existing_columns
 from store.warehouse.spark import DIALECT, register_dialect
 from store.warehouse.spark.load import ensure_tables as ensure_spark_tables
@@ -80,19 +81,25 @@ class Warehouse:
         *,
         known_stages: Mapping[str, Collection[str]] | None = None,
         progress: Callable[[int, int], None] | None = None,
+        limits: InputLimits | None = None,
+        now: datetime | None = None,
     ) -> IngestReport:
         """Validate and load one events file (CSV, CSV.GZ or Parquet) in one transaction.
 
         Re-ingesting the same content does nothing. A journey listed in `known_stages`
-        only accepts those stages; other journeys are accepted as new. Raise InputError
-        naming the file, line and field of the first bad row; the warehouse is unchanged.
+        only accepts those stages; other journeys are accepted as new. Rows are checked
+        against `limits` (future dates relative to `now`, measure ranges, columns, distinct
+        values). Raise InputError naming the file, line and field of the first bad row;
+        the warehouse is unchanged.
         """
+        rules = Rules(limits=limits or InputLimits(), now=now or datetime.now(UTC))
         return ingest(
             self._engine,
             Path(path),
             known_stages=known_stages,
             progress=progress,
             location=self._location,
+            rules=rules,
         )
 
     # -- catalogue ---------------------------------------------------------------------
@@ -121,10 +128,13 @@ class Warehouse:
         """Return whether every column the metric needs is present."""
         return metric.columns <= set(self.columns())
 
-    def date_range(self) -> tuple[date, date] | None:
-        """Return the first and last event day (UTC), or None when empty."""
+    def date_range(self, *, until: date | None = None) -> tuple[date, date] | None:
+        """Return the first and last event day (UTC), or None when empty.
+
+        With `until`, days after it are left out (stray future-dated rows).
+        """
         with self._engine.connect() as conn:
-            return agg.date_range(conn, agg.events_table(self.columns()))
+            return agg.date_range(conn, agg.events_table(self.columns()), until=until)
 
     # -- aggregates --------------------------------------------------------------------
 

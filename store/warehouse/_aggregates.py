@@ -51,9 +51,14 @@ def _scope(
     return and_(*conds)
 
 
-def date_range(conn: Connection, t: TableClause) -> tuple[date, date] | None:
-    """Return (first day, last day) or None when there are no events."""
-    row = conn.execute(select(func.min(t.c.day), func.max(t.c.day))).one()
+def date_range(
+    conn: Connection, t: TableClause, *, until: date | None = None
+) -> tuple[date, date] | None:
+    """Return (first day, last day) or None when there are no events (up to `until`)."""
+    query = select(func.min(t.c.day), func.max(t.c.day))
+    if until is not None:
+        query = query.where(t.c.day <= until)
+    row = conn.execute(query).one()
     if row[0] is None:
         return None
     return (_as_date(row[0]), _as_date(row[1]))

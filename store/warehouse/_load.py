@@ -14,6 +14,8 @@ import io
 import json
 import time
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.csv as pacsv
@@ -21,6 +23,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, create_engine, select
 
 from store.errors import InputError
+from store.limits import InputLimits
 from store.warehouse._schema import (
     add_columns,
     dimensions_of,
@@ -36,6 +39,14 @@ from store.warehouse.spark import load as spark_load
 
 Progress = Callable[[int, int], None]
 _CHUNK = 1_000_000
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What a file is checked against besides its own shape: the limits and the time now."""
+
+    limits: InputLimits = field(default_factory=InputLimits)
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class IngestReport(BaseModel):
@@ -94,12 +105,14 @@ def ingest(
     known_stages: Mapping[str, Collection[str]] | None,
     progress: Progress | None,
     location: Path | None = None,
+    rules: Rules | None = None,
 ) -> IngestReport:
     """Validate and load one events file; see `Warehouse.ingest_events`.
 
     `location` is where a Spark warehouse keeps its Parquet files (unused elsewhere).
     """
     began = time.perf_counter()
+    rules = rules or Rules()
     if not path.is_file():
         raise InputError(path.name, None, None, f"file not found: {path}")
     sha = file_sha256(path)
@@ -108,12 +121,12 @@ def ingest(
     if done is not None:
         report = done.model_copy(update={"file": path})
     elif engine.dialect.name == "duckdb":
-        report = _ingest_native(engine, path, sha, known_stages, progress)
+        report = _ingest_native(engine, path, sha, known_stages, progress, rules)
     elif engine.dialect.name == DIALECT:
         if location is None:
             raise ValueError("a Spark warehouse needs the location of its Parquet files")
         total, journeys, dims = spark_load.ingest(
-            engine, path, sha, known_stages, progress, location
+            engine, path, sha, known_stages, progress, location, rules.limits, rules.now
         )
         report = IngestReport(
             file=path,
@@ -124,7 +137,7 @@ def ingest(
             seconds=0.0,
         )
     else:
-        report = _ingest_streamed(engine, path, sha, known_stages, progress)
+        report = _ingest_streamed(engine, path, sha, known_stages, progress, rules)
     return report.model_copy(update={"seconds": time.perf_counter() - began})
 
 
@@ -134,11 +147,14 @@ def _ingest_native(
     sha: str,
     known_stages: Mapping[str, Collection[str]] | None,
     progress: Callable[[int, int], None] | None,
+    rules: Rules,
 ) -> IngestReport:
     with engine.connect() as conn:
         run = runner(conn)
         try:
-            columns, total, journeys = stage_file(conn, run, path, known_stages, progress)
+            columns, total, journeys = stage_file(
+                conn, run, path, known_stages, progress, limits=rules.limits, now=rules.now
+            )
             write_progress = _write_share(progress)
             dims = dimensions_of(columns)
             with conn.begin():
@@ -165,12 +181,19 @@ def _ingest_streamed(
     sha: str,
     known_stages: Mapping[str, Collection[str]] | None,
     progress: Callable[[int, int], None] | None,
+    rules: Rules,
 ) -> IngestReport:
     staging_engine = create_engine("duckdb:///:memory:")
     try:
         with staging_engine.connect() as staging:
             columns, total, journeys = stage_file(
-                staging, runner(staging), path, known_stages, progress
+                staging,
+                runner(staging),
+                path,
+                known_stages,
+                progress,
+                limits=rules.limits,
+                now=rules.now,
             )
             write_progress = _write_share(progress)
             dims = dimensions_of(columns)

@@ -8,11 +8,13 @@ finds the first bad row for every check, and a typed staging copy is made for th
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection
 
 from store.errors import InputError
+from store.limits import InputLimits
 from store.warehouse._funnel import funnel_order
 from store.warehouse._schema import (
     DERIVED,
@@ -30,12 +32,18 @@ _BOOL = "('1', '0', 'true', 'false', '1.0', '0.0')"
 
 
 def _checks(
-    names: list[str], known_stages: Mapping[str, Collection[str]] | None
+    names: list[str],
+    known_stages: Mapping[str, Collection[str]] | None,
+    limits: InputLimits,
+    now: datetime,
 ) -> list[tuple[str, str, str]]:
     """Return (field, SQL condition that marks a bad row, reason) in reporting order."""
 
     def blank(c: str) -> str:
         return f"({c} IS NULL OR trim({c}) = '')"
+
+    latest = limits.latest_allowed(now).astimezone(UTC)
+    ranges = limits.ranges()
 
     checks = [
         (
@@ -53,6 +61,11 @@ def _checks(
             f"NOT coalesce(regexp_full_match(stage, '{_SLUG}'), false)",
             "not a slug (lowercase letters, digits, '-', '_')",
         ),
+        (
+            "ts",
+            f"try_cast(trim(ts) AS TIMESTAMPTZ) > {sql_string(latest.isoformat())}::TIMESTAMPTZ",
+            f"dated after {latest:%Y-%m-%d %H:%M} UTC (now + [inputs] future_tolerance_hours)",
+        ),
         ("customer_id", blank("customer_id"), "missing value"),
         ("completed", f"coalesce(lower(trim(completed)), '') NOT IN {_BOOL}", "not 1/0/true/false"),
     ]
@@ -62,6 +75,11 @@ def _checks(
         checks.append(
             (m, f"NOT {blank(c)} AND ({num} IS NULL OR NOT isfinite({num}))", "not a number")
         )
+        low, high = ranges.get(m, (None, None))
+        if low is not None:
+            checks.append((m, f"{num} < {low!r}", _range_reason(m, low, high)))
+        if high is not None:
+            checks.append((m, f"{num} > {high!r}", _range_reason(m, low, high)))
     for journey, stages in (known_stages or {}).items():
         allowed = ", ".join(sql_string(s) for s in stages)
         unknown = f"stage NOT IN ({allowed})" if allowed else "true"
@@ -73,6 +91,32 @@ def _checks(
             )
         )
     return checks
+
+
+def _range_reason(measure: str, low: float | None, high: float | None) -> str:
+    if high is None:
+        return "must not be negative"
+    return f"outside the {measure} scale {low:g}..{high:g} ([inputs] {measure}_scale)"
+
+
+def _check_distinct(run: Run, path: Path, names: list[str], limits: InputLimits) -> None:
+    """Refuse a dimension column with more distinct values than the limit (ids, free text)."""
+    dims = [n for n in names if n not in REQUIRED and n not in MEASURES]
+    if not dims:
+        return
+    # approx_count_distinct keeps this one bounded-memory pass, however wide the values.
+    probes = ", ".join(f"approx_count_distinct({quote_ident(d)})" for d in dims)
+    counts = run(f"SELECT {probes} FROM {RAW}")[0]
+    for dim, count in zip(dims, counts, strict=True):
+        if int(str(count)) > limits.max_distinct_values:
+            raise InputError(
+                path.name,
+                None,
+                dim,
+                f"about {int(str(count)):,} distinct values; a dimension may have at most "
+                f"{limits.max_distinct_values:,} per file ([inputs] max_distinct_values; "
+                "an id column is not a dimension: leave it out of the file)",
+            )
 
 
 def _validate(run: Run, path: Path, names: list[str], checks: list[tuple[str, str, str]]) -> None:
@@ -141,6 +185,9 @@ def stage_file(
     path: Path,
     known_stages: Mapping[str, Collection[str]] | None,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    limits: InputLimits | None = None,
+    now: datetime | None = None,
 ) -> tuple[list[str], int, dict[str, list[str]]]:
     """Read, validate and type the file in staging; return (columns, rows, journeys).
 
@@ -154,13 +201,16 @@ def stage_file(
         if progress is not None:
             progress(int(total * share), total)
 
+    limits = limits or InputLimits()
     run("SET TimeZone = 'UTC'")
-    names = load_raw(run, path)
+    names = load_raw(run, path, limits)
     staging.commit()
     total = int(str(run(f"SELECT count(*) FROM {RAW}")[0][0]))
     step(0.0)
     _check_columns(path, names)
-    _validate(run, path, names, _checks(names, known_stages))
+    checks = _checks(names, known_stages, limits, now or datetime.now(UTC))
+    _validate(run, path, names, checks)
+    _check_distinct(run, path, names, limits)
     step(0.3)
     columns = _stage_clean(run, names)
     staging.commit()

@@ -8,8 +8,10 @@ from collections.abc import Mapping
 
 from agent.chat.tools.errors import ToolError
 from agent.context import RunContext
+from agent.investigate.detect_breakdowns import newest_allowed_day
 from agent.investigate.scan import run_scan
 from store.catalog import MetricDef
+from store.errors import InputError, unknown_name
 from store.findings import Breakdown, ScanResult
 
 
@@ -29,7 +31,7 @@ class ToolSession:
     def newest_day(self) -> dt.date:
         """Return the newest day of data in the warehouse."""
         if self._newest is None:
-            span = self.ctx.warehouse.date_range()
+            span = self.ctx.warehouse.date_range(until=newest_allowed_day(self.ctx))
             if span is None:
                 raise ToolError("the warehouse holds no events yet")
             self._newest = span[1]
@@ -48,7 +50,12 @@ class ToolSession:
         """Return the investigation of the window ending `as_of` (cached per conversation)."""
         if as_of not in self._scans:
             # The chat's model writes its own answer; the scan's hypotheses stay templated.
-            outcome = run_scan(dataclasses.replace(self.ctx, llm=None), as_of=as_of, propose=False)
+            try:
+                outcome = run_scan(
+                    dataclasses.replace(self.ctx, llm=None), as_of=as_of, propose=False
+                )
+            except InputError as exc:
+                raise ToolError(exc.reason) from None
             self._scans[as_of] = outcome.result
             for bd in outcome.result.breakdowns:
                 self.known[bd.id] = as_of.isoformat()
@@ -72,17 +79,17 @@ class ToolSession:
         """Refuse journeys and stages the warehouse does not have, listing the known ones."""
         journeys = self.ctx.warehouse.journeys()
         if journey is not None and journey not in journeys:
-            raise ToolError(f"unknown journey {journey!r}; known: {', '.join(sorted(journeys))}")
+            raise ToolError(unknown_name("journey", "journey", journey, journeys).reason)
         if stage is not None:
             stages = (
                 journeys[journey] if journey else sorted({s for v in journeys.values() for s in v})
             )
             if stage not in stages:
-                raise ToolError(f"unknown stage {stage!r}; known: {', '.join(stages)}")
+                raise ToolError(unknown_name("stage", "stage", stage, stages).reason)
 
     def metric(self, name: str) -> MetricDef:
         """Return a catalog metric, or a readable error listing the catalog."""
         metrics = self.ctx.settings.metrics
         if name not in metrics:
-            raise ToolError(f"unknown metric {name!r}; known: {', '.join(metrics)}")
+            raise ToolError(unknown_name("metric", "metric", name, metrics).reason)
         return metrics[name]

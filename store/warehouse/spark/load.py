@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Collection, Mapping
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine
 
+from store.limits import InputLimits
 from store.warehouse._schema import EVENTS, MEASURES, dimensions_of, existing_columns, record_file
 from store.warehouse._staging import Run, quote_ident, runner, sql_string
 from store.warehouse._validate import CLEAN, stage_file
@@ -111,6 +113,8 @@ def ingest(
     known_stages: Mapping[str, Collection[str]] | None,
     progress: Callable[[int, int], None] | None,
     location: Path,
+    limits: InputLimits | None = None,
+    now: datetime | None = None,
 ) -> tuple[int, dict[str, list[str]], list[str]]:
     """Validate the file in an in-memory DuckDB, write its Parquet partitions, register them.
 
@@ -120,7 +124,9 @@ def ingest(
     try:
         with staging_engine.connect() as staging:
             run = runner(staging)
-            columns, total, journeys = stage_file(staging, run, path, known_stages, progress)
+            columns, total, journeys = stage_file(
+                staging, run, path, known_stages, progress, limits=limits, now=now
+            )
             dims = dimensions_of(columns)
             with engine.connect() as conn:
                 add_columns(conn, columns)

@@ -91,3 +91,10 @@ def test_show_and_list_follow_quorum_progress_as_the_gate_counts_it(cli: Run) ->
 def test_show_names_an_unknown_action_in_one_line(cli: Run) -> None:
     code, out = cli("actions", "show", "act-404")
     assert code == 2 and out == "error: no action 'act-404'"
+
+
+def test_list_refuses_an_unknown_journey_naming_the_closest(cli: Run) -> None:
+    code, out = cli("actions", "list", "--journey", "checkout")
+    assert code == 0 and "act-1" in out
+    runner_result = cli("actions", "list", "--journey", "chekout")
+    assert runner_result[0] != 0

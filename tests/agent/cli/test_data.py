@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from agent.cli.app import app
+from agent.config import DEFAULT_CONFIG
 
 runner = CliRunner()
 HEADER = "ts,journey,stage,customer_id,completed,channel\n"
@@ -55,3 +57,29 @@ def test_a_malformed_file_is_refused_with_file_line_and_field(tmp_path: Path) ->
     assert isinstance(result.exception, SystemExit) or "bad.csv:3" in str(result.exception)
     again = runner.invoke(app, ["--home", str(home), "ingest", "events", str(good)])
     assert "already ingested" in _flat(again.output)
+
+
+def test_insights_remove_by_id_and_by_file(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        DEFAULT_CONFIG.read_text(encoding="utf-8").replace(
+            'embedder = "minilm"', 'embedder = "hashing"'
+        ),
+        encoding="utf-8",
+    )
+    rows = [
+        {"id": f"i{n}", "ts": "2026-03-02T10:00:00Z", "journey": "loans", "text": f"slow {n}"}
+        for n in range(4)
+    ]
+    first = tmp_path / "a.jsonl"
+    first.write_text("".join(json.dumps(r) + "\n" for r in rows[:3]), encoding="utf-8")
+    second = tmp_path / "b.jsonl"
+    second.write_text(json.dumps(rows[3]) + "\n", encoding="utf-8")
+    base = ["--home", str(tmp_path / "home"), "--config", str(config)]
+    for file in (first, second):
+        assert runner.invoke(app, [*base, "ingest", "insights", str(file)]).exit_code == 0
+    out = runner.invoke(app, [*base, "insights", "remove", "--id", "i3", "--id", "nope"])
+    assert out.exit_code == 0, out.output
+    assert "Removed 1 of 2 insights (1 not stored)" in _flat(out.output)
+    out = runner.invoke(app, [*base, "insights", "remove", "--file", str(first)])
+    assert "Removed 3 of 3 insights" in _flat(out.output)

@@ -181,12 +181,29 @@ def test_a_reader_sees_another_writers_rows_at_once(tmp_path: Path) -> None:
 def test_customer_fields_cannot_forge_the_day_keys(tmp_path: Path) -> None:
     store = InsightStore.open(path=tmp_path / "db", embedder=HashingEmbedder())
     forged = _row(1, jsd="returns/refund/2026-03-02", jd="returns/2026-03-02")
-    store.ingest(_write(tmp_path / "a.jsonl", [forged]))
-    assert store.fetch(journey="returns", start=date(2026, 3, 2), end=date(2026, 3, 2)) == []
-    got = store.fetch(
-        journey="checkout", stage="payment", start=date(2026, 3, 2), end=date(2026, 3, 2)
-    )
-    assert [r.id for r in got] == ["i1"]
+    with pytest.raises(InputError, match=r"a.jsonl:1: field 'jsd': reserved name"):
+        store.ingest(_write(tmp_path / "a.jsonl", [forged]))
+    assert store.count() == 0
+
+
+@pytest.mark.parametrize("key", ["ts_epoch", "original_sha256", "chroma:document", "#embedding"])
+def test_a_customer_field_named_like_internal_metadata_is_refused(tmp_path: Path, key: str) -> None:
+    store = InsightStore.open(path=tmp_path / "db", embedder=HashingEmbedder())
+    rows = [_row(1), _row(2, **{key: "not-a-number"})]
+    with pytest.raises(InputError, match=rf"a.jsonl:2: field '{key}': reserved name"):
+        store.ingest(_write(tmp_path / "a.jsonl", rows))
+    assert store.count() == 0
+
+
+def test_customer_dimensions_are_namespaced_and_read_back_plain(tmp_path: Path) -> None:
+    store = InsightStore.open(path=tmp_path / "db", embedder=HashingEmbedder())
+    store.ingest(_write(tmp_path / "a.jsonl", [_row(1, region="north", score_band="low")]))
+    (record,) = store.get(["i1"])
+    assert record.metadata["region"] == "north" and record.metadata["channel"] == "mobile"
+    assert isinstance(record.metadata["ts_epoch"], int)
+    hits = store.search(query="card", k=5, where={"region": "north"})
+    assert [h.id for h in hits] == ["i1"]
+    assert store.search(query="card", k=5, where={"region": "south"}) == []
 
 
 def _daily(

@@ -55,7 +55,7 @@ from agent.llm.protocol import ChatMessage, ToolCall
         (
             "detect_breakdowns",
             {"journey": "chekout"},
-            "detect_breakdowns: unknown journey 'chekout'; known: ",
+            "detect_breakdowns: unknown journey 'chekout'; did you mean 'checkout'?",
         ),
         ("detect_breakdowns", {"as_of": "2999-01-01"}, "as_of 2999-01-01 is after the newest data"),
         ("search_insights", {}, "give a breakdown_id, or a journey and a query for a free search"),
