@@ -42,16 +42,8 @@ def pending_actions(run: RunContext) -> list[dict[str, object]]:
 
 
 def _row(a: object) -> dict[str, object]:
-    keys = (
-        "id",
-        "journey_id",
-        "playbook",
-        "title",
-        "status",
-        "expected_value_per_week",
-        "workflow",
-    )
-    return {k: getattr(a, k) for k in keys}
+    keys = ("id", "journey_id", "playbook", "title", "status", "expected_value_per_week")
+    return {k: getattr(a, k) for k in (*keys, "workflow")}
 
 
 @actions_app.command("list")

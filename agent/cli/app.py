@@ -146,7 +146,7 @@ def main() -> None:
     except (ConfigError, InputError, LLMError) as exc:
         if _DEBUG[0]:
             raise
-        err_console.print(error_line(exc), highlight=False)
+        err_console.print(error_line(exc), highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
     except Exception as exc:
         if _DEBUG[0]:
