@@ -45,3 +45,14 @@ def _rebuild(
     file: str, line: int | None, field: str | None, reason: str, row: int | None
 ) -> InputError:
     return InputError(file, line, field, reason, row=row)
+
+
+class WarehouseBusyError(Exception):
+    """Another process held the warehouse file for longer than this one may wait."""
+
+    def __init__(self, path: object, holder: str, waited_s: float) -> None:
+        self.holder = holder
+        super().__init__(
+            f"warehouse {path} is held by {holder}; gave up after {waited_s:g} s "
+            "(retry, or raise [warehouse] lock_wait_s)"
+        )

@@ -21,7 +21,8 @@ from agent.cli.metrics import metrics_app
 from agent.cli.web import report_app, schedule, serve, tokens_app, users_app
 from agent.config import ConfigError
 from agent.llm.protocol import LLMError
-from store.errors import InputError
+from store.errors import InputError, WarehouseBusyError
+from store.warehouse import set_process_label
 
 app = typer.Typer(
     help="journeyops: find why customer journeys break and file governed fixes.",
@@ -63,6 +64,7 @@ def _root(
     ] = None,
 ) -> None:
     ctx.obj = CliEnv(home=home, config=config)
+    set_process_label(ctx.invoked_subcommand or "journeyops")
 
 
 @app.command()
@@ -128,7 +130,7 @@ def main() -> None:
     """Run the CLI, turning expected errors into one clear line and exit code 2."""
     try:
         app()
-    except (ConfigError, InputError, LLMError) as exc:
+    except (ConfigError, InputError, LLMError, WarehouseBusyError) as exc:
         err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, markup=True)
         raise SystemExit(2) from None
 

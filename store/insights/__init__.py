@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from store.insights import _chroma as chroma
+from store.insights._fresh import FreshCollection
 from store.insights._rows import (
     InsightHit,
     InsightIngestReport,
@@ -56,11 +57,15 @@ def _equal(
 class InsightStore:
     """Customer verbatims in a Chroma collection, embedded by our own embedder."""
 
-    def __init__(self, collection: Collection, embedder: Embedder, *, max_text_chars: int) -> None:
-        self._col = collection
+    def __init__(self, col: FreshCollection, embedder: Embedder, *, max_text_chars: int) -> None:
+        self._fresh = col
         self.embedder = embedder
         self.max_text_chars = max_text_chars
-        self._day_keys = chroma.has_day_keys(collection)
+        self._day_keys = chroma.has_day_keys(col.get())
+
+    @property
+    def _col(self) -> Collection:
+        return self._fresh.get()
 
     @classmethod
     def open(
@@ -70,9 +75,13 @@ class InsightStore:
         url: str = "",
         embedder: Embedder,
         max_text_chars: int = 2000,
+        on_wait: Callable[[str], None] | None = None,
     ) -> InsightStore:
-        """Open (or create) the store: a Chroma server when url is set, else a local path."""
-        col = chroma.open_collection(path=path, url=url, embedder_name=embedder.name)
+        """Open (or create) the store: a Chroma server when url is set, else a local path.
+
+        A local store is shared with other processes; `on_wait` hears when this one waits.
+        """
+        col = FreshCollection(path=path, url=url, embedder_name=embedder.name, on_wait=on_wait)
         return cls(col, embedder, max_text_chars=max_text_chars)
 
     def count(self) -> int:
@@ -95,9 +104,12 @@ class InsightStore:
             first.setdefault(validate_row(path, n, rec, self.max_text_chars).id, n)
             rows += 1
         added = done = 0
-        # Chroma writes one chunk on a worker thread while the next chunk is embedded (both
-        # release the GIL), so the two costs overlap instead of adding up.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="insight-add") as pool:
+        # One writer at a time across processes. Chroma writes one chunk on a worker thread
+        # while the next is embedded (both release the GIL), so the two costs overlap.
+        with (
+            self._fresh.writing(),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="insight-add") as pool,
+        ):
             pending: Future[None] | None = None
             for batch in self._chunks(path, first):
                 done += len(batch)
