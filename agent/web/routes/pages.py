@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from agent.web.auth import (
     LOGIN_COOKIE,
@@ -65,15 +66,19 @@ async def login(request: Request) -> Response:
     form = await read_form(request)
     if not check_login_csrf(state, request, form.get("csrf", "")):
         raise HTTPException(403, "missing or wrong CSRF token; reload the sign-in page")
-    with state.ctx.sessions.begin() as session:
-        user = authenticate(session, token=form.get("token", "").strip(), now=state.ctx.clock())
-        name = user.name if user is not None else None
+    name = await run_in_threadpool(_user_of, state, form.get("token", "").strip())
     if name is None:
         return RedirectResponse("/login?error=unknown+or+revoked+token", status_code=303)
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(response, state, user=name)
     response.delete_cookie(LOGIN_COOKIE, path="/login")
     return response
+
+
+def _user_of(state: WebState, token: str) -> str | None:
+    with state.ctx.sessions.begin() as session:
+        user = authenticate(session, token=token, now=state.ctx.clock())
+        return user.name if user is not None else None
 
 
 @router.post("/logout")
