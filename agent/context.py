@@ -67,8 +67,13 @@ def open_warehouse(settings: Settings, workspace: Workspace) -> Warehouse:
 
 
 def store_url(settings: Settings, workspace: Workspace) -> str:
-    """Return the configured store URL, or the workspace's SQLite file."""
-    return settings.store.url or f"sqlite:///{workspace.store_path}"
+    """Return JOURNEYOPS_STORE_URL (keeps a password out of config.toml), else the configured
+    URL, else the workspace's SQLite file."""
+    return (
+        os.environ.get("JOURNEYOPS_STORE_URL")
+        or settings.store.url
+        or f"sqlite:///{workspace.store_path}"
+    )
 
 
 def open_insights(settings: Settings, workspace: Workspace) -> InsightStore:
