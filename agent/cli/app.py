@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from agent.cli.actions import actions_app, pending_actions
 from agent.cli.audit import audit_app, outcomes_app
@@ -131,7 +132,12 @@ def main() -> None:
     try:
         app()
     except (ConfigError, InputError, LLMError, WarehouseBusyError) as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, markup=True)
+        err_console.print(
+            f"[bold red]error:[/bold red] {escape(str(exc))}",
+            highlight=False,
+            markup=True,
+            soft_wrap=True,
+        )
         raise SystemExit(2) from None
 
 
