@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from agent.config import DEFAULT_CONFIG
-from tests.store.warehouse.test_access import held
+from tests.support.warehouse_holder import held
 
 
 def _journeyops(home: Path, config: Path, *args: str) -> subprocess.CompletedProcess[str]:
