@@ -40,6 +40,8 @@ class WarehouseSettings(_Section):
     parquet_dir: str = ""
     ignore_columns: list[str] = []
     max_dimension_cardinality: int = Field(default=200, ge=2)
+    # How long a command waits for another process's hold on the embedded DuckDB file.
+    lock_wait_s: float = Field(default=60.0, ge=0)
 
 
 class StoreSettings(_Section):

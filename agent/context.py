@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,16 +48,32 @@ def warehouse_url(settings: Settings, workspace: Workspace) -> str:
     )
 
 
+def tell_stderr(message: str) -> None:
+    """Say on stderr that this process waits for another (the default `on_wait`)."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
 def open_warehouse(settings: Settings, workspace: Workspace) -> Warehouse:
     """Open the warehouse; a Spark one keeps its Parquet files in `parquet_dir`."""
     parquet = settings.warehouse.parquet_dir
     location = Path(parquet) if parquet else workspace.root / "parquet"
-    return Warehouse.open(warehouse_url(settings, workspace), location=location)
+    return Warehouse.open(
+        warehouse_url(settings, workspace),
+        location=location,
+        lock_wait_s=settings.warehouse.lock_wait_s,
+        on_wait=tell_stderr,
+    )
 
 
 def store_url(settings: Settings, workspace: Workspace) -> str:
-    """Return the configured store URL, or the workspace's SQLite file."""
-    return settings.store.url or f"sqlite:///{workspace.store_path}"
+    """Return JOURNEYOPS_STORE_URL (keeps a password out of config.toml), else the configured
+    URL, else the workspace's SQLite file."""
+    return (
+        os.environ.get("JOURNEYOPS_STORE_URL")
+        or settings.store.url
+        or f"sqlite:///{workspace.store_path}"
+    )
 
 
 def open_insights(settings: Settings, workspace: Workspace) -> InsightStore:
@@ -69,6 +86,7 @@ def open_insights(settings: Settings, workspace: Workspace) -> InsightStore:
         url=url,
         embedder=make_embedder(settings.insights.embedder),
         max_text_chars=settings.insights.max_text_chars,
+        on_wait=tell_stderr,
     )
 
 

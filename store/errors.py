@@ -62,3 +62,14 @@ def unknown_name(argument: str, kind: str, value: str, known: Iterable[str]) -> 
     return InputError(
         argument, None, None, f"unknown {kind} {value!r}{hint} (known: {listing or 'none'})"
     )
+
+
+class WarehouseBusyError(Exception):
+    """Another process held the warehouse file for longer than this one may wait."""
+
+    def __init__(self, path: object, holder: str, waited_s: float) -> None:
+        self.holder = holder
+        super().__init__(
+            f"warehouse {path} is held by {holder}; gave up after {waited_s:g} s "
+            "(retry, or raise [warehouse] lock_wait_s)"
+        )

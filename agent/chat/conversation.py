@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -36,7 +37,8 @@ class Conversation:
     def __init__(
         self, ctx: RunContext, *, thread_id: str, checkpointer: BaseCheckpointSaver[str]
     ) -> None:
-        self.ctx = ctx
+        # A private scratch: the tool session and planner of one thread are never another's.
+        self.ctx = dataclasses.replace(ctx, scratch={})
         self.thread_id = thread_id
         self.graph = build_chat_graph(checkpointer=checkpointer)
         self.config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
@@ -51,6 +53,8 @@ class Conversation:
         before = self.state()
         n_prop, n_events = len(before.get("proposed", [])), len(before.get("events", []))
         calls_before = self._llm_usage()
+        # Each turn starts a new tool session, so it sees data ingested since the last one.
+        self.ctx.scratch.pop("tool_session", None)
         out: Any = self.graph.invoke(
             {"messages": [ChatMessage(role="user", content=question).model_dump(mode="json")]},
             self.config,
@@ -85,6 +89,7 @@ class Conversation:
                 else f"Choose one of the offered fixes: {', '.join(map(str, sorted(offers)))}."
             )
         offer = offers[n]
+        self.ctx.scratch.pop("tool_session", None)
         session = tool_session(self.ctx, self.state())
         proposed: list[str] = []
         try:

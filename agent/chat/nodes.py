@@ -156,7 +156,7 @@ def planner(ctx: RunContext) -> LLM:
 
 
 def tool_session(ctx: RunContext, state: ChatState) -> ToolSession:
-    """Return this process's tool session, taught the breakdowns the thread already knows."""
+    """Return the turn's tool session, taught the breakdowns the thread already knows."""
     session = ctx.scratch.get("tool_session")
     if not isinstance(session, ToolSession):
         session = ctx.scratch["tool_session"] = ToolSession(ctx)

@@ -23,7 +23,8 @@ from agent.cli.web import report_app, schedule, serve, tokens_app, users_app
 from agent.config import ConfigError
 from agent.llm.protocol import LLMError
 from agent.reports.escape import error_line, terminal_text
-from store.errors import InputError
+from store.errors import InputError, WarehouseBusyError
+from store.warehouse import set_process_label
 
 app = typer.Typer(
     help="journeyops: find why customer journeys break and file governed fixes.",
@@ -77,6 +78,7 @@ def _root(
     ctx.obj = CliEnv(home=home, config=config)
     ctx.call_on_close(ctx.obj.close)
     _DEBUG[0] = debug
+    set_process_label(ctx.invoked_subcommand or "journeyops")
 
 
 @app.command()
@@ -143,7 +145,7 @@ def main() -> None:
     """Run the CLI: every error becomes one line and exit code 2, unless `--debug` is given."""
     try:
         app()
-    except (ConfigError, InputError, LLMError) as exc:
+    except (ConfigError, InputError, LLMError, WarehouseBusyError) as exc:
         if _DEBUG[0]:
             raise
         err_console.print(error_line(exc), highlight=False, soft_wrap=True)

@@ -167,12 +167,13 @@ def insights_remove(
     # Imported when the command runs, for start-up time.
     from agent.context import open_insights
     from store.errors import InputError
+    from store.insights import ids_in
 
     if bool(ids) == (file is not None):
         raise InputError("insights remove", None, None, "give --id (one or more) or --file")
     e = env(ctx)
     store = open_insights(e.settings, e.workspace)
-    wanted = list(ids or []) if file is None else store.ids_in(file)
+    wanted = list(ids or []) if file is None else ids_in(file)
     removed = store.remove(wanted)
     console.print(
         f"Removed {removed:,} of {len(wanted):,} insights ({len(wanted) - removed:,} not stored)"

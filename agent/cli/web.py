@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from agent.cli.audit import warn_about_audit_key
-from agent.cli.env import env, parse_day
+from agent.cli.env import CliEnv, env, parse_day
 from agent.context import RunContext
 from agent.reports.escape import error_line, terminal_text
+from store.warehouse import set_process_label
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 users_app = typer.Typer(help="People who may sign in to the council app.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Sign-in tokens for the council app.", no_args_is_help=True)
@@ -26,6 +30,9 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to bind (default from [web]).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from [web]).")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes sharing the workspace.")
+    ] = 1,
 ) -> None:
     """Run the council web app (pages and the JSON API under /api)."""
     # Imported when the command runs, for start-up time.
@@ -35,10 +42,37 @@ def serve(
 
     e = env(ctx)
     warn_about_audit_key(e.context())
-    app = create_app(lambda: e.context())
     bind_host, bind_port = host or e.settings.web.host, port or e.settings.web.port
     console.print(f"council app on http://{bind_host}:{bind_port}/ (Ctrl-C to stop)")
-    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")
+    if workers == 1:
+        app = create_app(lambda: e.context())
+        uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")
+        return
+    # Worker processes start afresh: they find this workspace and config in the environment.
+    os.environ["JOURNEYOPS_HOME"] = str(e.workspace.root)
+    if e.config is not None:
+        os.environ["JOURNEYOPS_CONFIG"] = str(e.config.resolve())
+    uvicorn.run(
+        "agent.cli.web:worker_app",
+        factory=True,
+        workers=workers,
+        # A worker answers uvicorn's health check only once it has imported the app, which
+        # takes seconds on a busy host; a short limit would restart it forever.
+        timeout_worker_healthcheck=300,
+        host=bind_host,
+        port=bind_port,
+        log_level="warning",
+    )
+
+
+def worker_app() -> FastAPI:
+    """Build the app in one `serve --workers` process (uvicorn calls this factory)."""
+    # Imported when a worker starts, for start-up time.
+    from agent.web import create_app
+
+    set_process_label("serve")
+    e = CliEnv(home=None, config=None)
+    return create_app(lambda: e.context())
 
 
 @users_app.command("add")

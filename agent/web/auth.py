@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from agent.web.state import WebState, web_state
 from store.signin.sessions import (
@@ -223,7 +224,8 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[Principal]]
     """Return the dependency that admits only users whose role grants `permission`."""
 
     async def dependency(request: Request) -> Principal:
-        principal = current_principal(request)
+        # The user lookup is SQL: it runs on a worker thread, never on the event loop.
+        principal = await run_in_threadpool(current_principal, request)
         if principal is None:
             raise NotSignedIn()
         if not principal.can(permission):

@@ -34,13 +34,19 @@ class WebState:
     ctx: RunContext
     secret: bytes
     templates: Jinja2Templates
-    chat_lock: threading.Lock = field(default_factory=threading.Lock)
+    _chat_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    _locks_guard: threading.Lock = field(default_factory=threading.Lock)
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _checkpointer: BaseCheckpointSaver[str] | None = None
 
     @property
     def settings(self) -> Settings:
         return self.ctx.settings
+
+    def chat_lock(self, user: str) -> threading.Lock:
+        """Return the lock that keeps one user's chat turns in order (never other users')."""
+        with self._locks_guard:
+            return self._chat_locks.setdefault(user, threading.Lock())
 
     def checkpointer(self) -> BaseCheckpointSaver[str]:
         """Open the chat checkpointer on first use; it lives until `close`."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from store.insights import _chroma as chroma
+from store.insights._fresh import FreshCollection
 from store.insights._ingest import FileRules, Writer, finish_undo
 from store.insights._rows import DIM as _DIM
 from store.insights._rows import (
@@ -24,8 +25,8 @@ from store.insights._rows import (
     InsightIngestReport,
     InsightRecord,
     Meta,
+    ids_in,
     public,
-    read_records,
 )
 from store.insights.embedding import Embedder
 from store.limits import InputLimits
@@ -33,7 +34,7 @@ from store.limits import InputLimits
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
-__all__ = ["InsightHit", "InsightIngestReport", "InsightRecord", "InsightStore"]
+__all__ = ["InsightHit", "InsightIngestReport", "InsightRecord", "InsightStore", "ids_in"]
 
 # Most rows one window read brings into the process (a week of one stage is far fewer).
 _MAX_WINDOW = 200_000
@@ -55,22 +56,26 @@ class InsightStore:
 
     def __init__(
         self,
-        collection: Collection,
+        col: FreshCollection,
         embedder: Embedder,
         *,
         max_text_chars: int,
         journal: Path | None = None,
         remote: bool = False,
     ) -> None:
-        self._col = collection
+        self._fresh = col
         self._journal = journal
         if journal is not None:
-            finish_undo(collection, journal)
+            finish_undo(col.get(), journal)
         self.embedder = embedder
         self.max_text_chars = max_text_chars
-        self._day_keys = chroma.has_day_keys(collection)
+        self._day_keys = chroma.has_day_keys(col.get())
         self._remote = remote
-        self._dim = _DIM if chroma.is_namespaced(collection) else ""
+        self._dim = _DIM if chroma.is_namespaced(col.get()) else ""
+
+    @property
+    def _col(self) -> Collection:
+        return self._fresh.get()
 
     @classmethod
     def open(
@@ -80,9 +85,13 @@ class InsightStore:
         url: str = "",
         embedder: Embedder,
         max_text_chars: int = 2000,
+        on_wait: Callable[[str], None] | None = None,
     ) -> InsightStore:
-        """Open (or create) the store: a Chroma server when url is set, else a local path."""
-        col = chroma.open_collection(path=path, url=url, embedder_name=embedder.name)
+        """Open (or create) the store: a Chroma server when url is set, else a local path.
+
+        A local store is shared with other processes; `on_wait` hears when this one waits.
+        """
+        col = FreshCollection(path=path, url=url, embedder_name=embedder.name, on_wait=on_wait)
         journal = None if url or path is None else path / "ingest-in-progress.json"
         return cls(col, embedder, max_text_chars=max_text_chars, journal=journal, remote=bool(url))
 
@@ -111,8 +120,12 @@ class InsightStore:
             max_line_bytes=limits.max_line_bytes,
             latest=limits.latest_allowed(now or datetime.now(UTC)),
         )
-        writer = Writer(self._col, self.embedder, self._day_keys, bool(self._dim), self._journal)
-        rows, added = writer.ingest(path, rules, progress)
+        # One writer at a time across processes.
+        with self._fresh.writing():
+            writer = Writer(
+                self._col, self.embedder, self._day_keys, bool(self._dim), self._journal
+            )
+            rows, added = writer.ingest(path, rules, progress)
         return InsightIngestReport(
             file=str(path),
             rows=rows,
@@ -121,17 +134,12 @@ class InsightStore:
             seconds=time.perf_counter() - started,
         )
 
-    @staticmethod
-    def ids_in(path: Path) -> list[str]:
-        """Return the ids a CSV/JSONL insights file names (to remove what it brought)."""
-        found = (str(rec.get("id") or "").strip() for _, rec in read_records(path))
-        return list(dict.fromkeys(i for i in found if i))
-
     def remove(self, ids: Sequence[str]) -> int:
-        """Delete the insights with these ids; return how many were stored."""
+        """Delete the insights with these ids (`ids_in(file)`: a file's); return how many."""
         stored = set(self._col.get(ids=list(ids), include=[])["ids"]) if ids else set()
         if stored:
-            self._col.delete(ids=sorted(stored))
+            with self._fresh.writing():
+                self._col.delete(ids=sorted(stored))
         return len(stored)
 
     def _stored(self, where: Mapping[str, str] | None) -> dict[str, str]:

@@ -242,3 +242,9 @@ def validate_row(
             raise InputError(str(path), lineno, key, "expected a text or number, not a structure")
         meta[DIM + key] = sanitize_text(str(value), max_chars=200)[0]
     return Row(row.id, clean, meta)
+
+
+def ids_in(path: Path) -> list[str]:
+    """Return the ids a CSV/JSONL insights file names (to remove what it brought)."""
+    found = (str(rec.get("id") or "").strip() for _, rec in read_records(path))
+    return list(dict.fromkeys(i for i in found if i))

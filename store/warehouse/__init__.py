@@ -1,58 +1,66 @@
 """The events warehouse: validated, atomic, idempotent ingestion and pushed-down aggregates.
 
-Aggregations are SQLAlchemy Core, so the same code runs on the embedded DuckDB file and on
-any SQLAlchemy warehouse (PostgreSQL and Spark SQL are tested; `spark://` URLs use the
-dialect in `store.warehouse.spark`). Raw events never reach pandas; only grouped results do.
+Aggregations are SQLAlchemy Core: the same code runs on the embedded DuckDB file and on
+PostgreSQL and Spark SQL (`store.warehouse.spark`). Only grouped results reach pandas.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy import Connection, Engine, create_engine, event
 
 from store.catalog import MetricDef
-from store.errors import InputError
+from store.errors import InputError, WarehouseBusyError
 from store.limits import InputLimits
 from store.warehouse import _aggregates as agg
+from store.warehouse._access import DEFAULT_WAIT_S, DuckAccess, _utc_session, set_process_label
 from store.warehouse._funnel import funnel_order
 from store.warehouse._load import IngestReport, Rules, ingest
 from store.warehouse._schema import MEASURES, dimensions_of, ensure_tables, existing_columns
 from store.warehouse.spark import DIALECT, register_dialect
 from store.warehouse.spark.load import ensure_tables as ensure_spark_tables
 
-__all__ = ["IngestReport", "InputError", "Warehouse"]
-
-
-def _utc_session(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("SET TimeZone = 'UTC'")
-    cur.close()
+__all__ = ["IngestReport", "InputError", "Warehouse", "WarehouseBusyError", "set_process_label"]
 
 
 class Warehouse:
-    """Events of every journey, in DuckDB (embedded) or any SQLAlchemy database."""
+    """Events of every journey, in DuckDB (embedded; opened per operation) or any database."""
 
-    def __init__(self, engine: Engine, *, location: Path | None = None) -> None:
+    def __init__(
+        self, engine: Engine, *, location: Path | None = None, duck: DuckAccess | None = None
+    ) -> None:
         self._engine = engine
         self._location = location
+        self._duck = duck
 
     @classmethod
-    def open(cls, url: str, *, location: Path | None = None) -> Warehouse:
+    def open(
+        cls,
+        url: str,
+        *,
+        location: Path | None = None,
+        lock_wait_s: float = DEFAULT_WAIT_S,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> Warehouse:
         """Open (and create if needed) the warehouse at a SQLAlchemy URL.
 
-        Use ``duckdb:////abs/path/warehouse.duckdb`` for the embedded default, and
-        ``spark://host:port/database`` for a Spark Thrift server, whose events live as
-        Parquet under `location` (a path the Spark server reads at the same name).
+        ``duckdb:////abs/warehouse.duckdb`` is the embedded default (each operation waits up
+        to `lock_wait_s` for other processes, telling `on_wait`); ``spark://host:port/db``
+        keeps events as Parquet under `location`, read by the server at the same path.
         """
         register_dialect()
         engine = create_engine(url)
         if engine.dialect.name == "duckdb":
+            database = engine.url.database or ""
+            engine.dispose()
+            if database and database != ":memory:":
+                duck = DuckAccess(Path(database), wait_s=lock_wait_s, on_wait=on_wait)
+                return cls(duck.writer, duck=duck)
             event.listen(engine, "connect", _utc_session)
         with engine.begin() as conn:
             if engine.dialect.name == DIALECT:
@@ -73,7 +81,23 @@ class Warehouse:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- ingestion ---------------------------------------------------------------------
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """Yield one read connection; every read of this thread inside it shares it."""
+        if self._duck is None:
+            with self._engine.connect() as conn:
+                yield conn
+            return
+        with self._duck.reading(ensure_tables) as conn:
+            yield conn
+
+    @contextmanager
+    def _writing(self) -> Iterator[Engine]:
+        if self._duck is None:
+            yield self._engine
+            return
+        with self._duck.writing(ensure_tables) as engine:
+            yield engine
 
     def ingest_events(
         self,
@@ -86,34 +110,32 @@ class Warehouse:
     ) -> IngestReport:
         """Validate and load one events file (CSV, CSV.GZ or Parquet) in one transaction.
 
-        Re-ingesting the same content does nothing. A journey listed in `known_stages`
-        only accepts those stages; other journeys are accepted as new. Rows are checked
-        against `limits` (future dates relative to `now`, measure ranges, columns, distinct
-        values). Raise InputError naming the file, line and field of the first bad row;
-        the warehouse is unchanged.
+        Re-ingesting the same content does nothing; a journey in `known_stages` only accepts
+        those stages. Rows are checked against `limits` (dates after `now`, measure ranges,
+        columns, distinct values); the first bad row raises InputError naming file, line
+        and field, and the warehouse is unchanged.
         """
         rules = Rules(limits=limits or InputLimits(), now=now or datetime.now(UTC))
-        return ingest(
-            self._engine,
-            Path(path),
-            known_stages=known_stages,
-            progress=progress,
-            location=self._location,
-            rules=rules,
-        )
-
-    # -- catalogue ---------------------------------------------------------------------
+        with self._writing() as engine:
+            return ingest(
+                engine,
+                Path(path),
+                known_stages=known_stages,
+                progress=progress,
+                location=self._location,
+                rules=rules,
+            )
 
     def columns(self) -> list[str]:
         """Return every column of the events table."""
         # Not cached: another process may have ingested a file with new columns.
-        with self._engine.connect() as conn:
+        with self.reading() as conn:
             return existing_columns(conn)
 
     def journeys(self) -> dict[str, list[str]]:
         """Return every journey in the warehouse -> its stages in inferred funnel order."""
-        with self._engine.connect() as conn:
-            return funnel_order(conn, agg.events_table(self.columns()))
+        with self.reading() as conn:
+            return funnel_order(conn, agg.events_table(existing_columns(conn)))
 
     def dimensions(self) -> list[str]:
         """Return the dimension columns present."""
@@ -129,14 +151,9 @@ class Warehouse:
         return metric.columns <= set(self.columns())
 
     def date_range(self, *, until: date | None = None) -> tuple[date, date] | None:
-        """Return the first and last event day (UTC), or None when empty.
-
-        With `until`, days after it are left out (stray future-dated rows).
-        """
-        with self._engine.connect() as conn:
-            return agg.date_range(conn, agg.events_table(self.columns()), until=until)
-
-    # -- aggregates --------------------------------------------------------------------
+        """Return the first and last event day (UTC) up to `until`, or None when empty."""
+        with self.reading() as conn:
+            return agg.date_range(conn, agg.events_table(existing_columns(conn)), until=until)
 
     def daily_series(
         self,
@@ -153,10 +170,10 @@ class Warehouse:
         present `{name}__num`, `{name}__num2` (Σ squared per-visit numerator) and
         `{name}__den`. Days without visits have no row.
         """
-        with self._engine.connect() as conn:
+        with self.reading() as conn:
             return agg.daily_series(
                 conn,
-                agg.events_table(self.columns()),
+                agg.events_table(existing_columns(conn)),
                 metrics=metrics,
                 start=start,
                 end=end,
@@ -168,10 +185,10 @@ class Warehouse:
         self, *, metrics: Sequence[MetricDef], dims: Sequence[str], start: date, end: date
     ) -> pd.DataFrame:
         """Return daily metric sums per journey, stage and single-dimension segment."""
-        with self._engine.connect() as conn:
+        with self.reading() as conn:
             return agg.segment_series(
                 conn,
-                agg.events_table(self.columns()),
+                agg.events_table(existing_columns(conn)),
                 metrics=metrics,
                 dims=dims,
                 start=start,
@@ -186,13 +203,13 @@ class Warehouse:
         The stage totals are one more grouping set of the segment query, so a full scan
         reads the window once. Without dimensions the segments frame is empty.
         """
-        if not any(d in self.columns() for d in dims):
-            daily = self.daily_series(metrics=metrics, start=start, end=end)
-            return daily, pd.DataFrame()
-        with self._engine.connect() as conn:
+        with self.reading() as conn:
+            if not any(d in existing_columns(conn) for d in dims):
+                daily = self.daily_series(metrics=metrics, start=start, end=end)
+                return daily, pd.DataFrame()
             return agg.segment_series(
                 conn,
-                agg.events_table(self.columns()),
+                agg.events_table(existing_columns(conn)),
                 metrics=metrics,
                 dims=dims,
                 start=start,
@@ -216,10 +233,10 @@ class Warehouse:
         column is NULL (a probe column absent from the warehouse is NULL everywhere).
         A day listed in two periods counts in the first.
         """
-        with self._engine.connect() as conn:
+        with self.reading() as conn:
             return agg.leaf_cells(
                 conn,
-                agg.events_table(self.columns()),
+                agg.events_table(existing_columns(conn)),
                 journey=journey,
                 stage=stage,
                 metric=metric,
@@ -232,12 +249,12 @@ class Warehouse:
         self, *, journey: str, stage: str, column: str, start: date, end: date
     ) -> float | None:
         """Return the mean of `column` per visit where present, or None."""
-        if column not in self.columns():
-            return None
-        with self._engine.connect() as conn:
+        with self.reading() as conn:
+            if column not in existing_columns(conn):
+                return None
             return agg.unit_value(
                 conn,
-                agg.events_table(self.columns()),
+                agg.events_table(existing_columns(conn)),
                 journey=journey,
                 stage=stage,
                 column=column,
@@ -249,10 +266,10 @@ class Warehouse:
         self, *, journey: str, stage: str, dims: Sequence[str], start: date, end: date
     ) -> dict[str, int]:
         """Return the number of distinct values per dimension ("(none)" counts as one)."""
-        with self._engine.connect() as conn:
+        with self.reading() as conn:
             return agg.distinct_counts(
                 conn,
-                agg.events_table(self.columns()),
+                agg.events_table(existing_columns(conn)),
                 journey=journey,
                 stage=stage,
                 dims=dims,
@@ -269,17 +286,12 @@ class Warehouse:
         end: date,
     ) -> dict[tuple[str, str], dict[str, int]]:
         """Return `distinct_counts` for several (journey, stage) pairs from one query."""
-        with self._engine.connect() as conn:
+        with self.reading() as conn:
             return agg.stage_distinct_counts(
                 conn,
-                agg.events_table(self.columns()),
+                agg.events_table(existing_columns(conn)),
                 stages=stages,
                 dims=dims,
                 start=start,
                 end=end,
             )
-
-    @property
-    def engine(self) -> Engine:
-        """Return the SQLAlchemy engine (for benchmarks and maintenance)."""
-        return self._engine

@@ -83,7 +83,7 @@ def funnel_orphans(
         .where(t.c.day >= start, t.c.day <= end)
         .group_by(t.c.journey, t.c.stage, t.c.day, func.grouping_sets(tuple_(), *exprs.values()))
     )
-    with warehouse.engine.connect() as conn:
+    with warehouse.reading() as conn:
         rows = conn.execute(query).all()
     wide = pd.DataFrame([tuple(r) for r in rows], columns=[str(c.name) for c in cols])
     labels = [f"d__{d}" for d in exprs]

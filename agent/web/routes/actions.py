@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from agent.web.auth import Principal, read_form, require
 from agent.web.decisions import new_confirmation, record_decision
@@ -53,19 +54,25 @@ async def decide_page(
 ) -> Response:
     """Approve or reject through the SQL gate with a fresh single-use confirmation."""
     form = await read_form(request)
+    # The gate, its SQL and the graph resume run on a worker thread, off the event loop.
+    return await run_in_threadpool(_decide, request, action_id, me.user, form)
+
+
+def _decide(request: Request, action_id: str, user: str, form: dict[str, str]) -> Response:
+    ctx = web_state(request).ctx
     result = record_decision(
-        web_state(request).ctx,
-        user=me.user,
+        ctx,
+        user=user,
         action_id=action_id,
         decision=form.get("decision", ""),
         reason=form.get("reason", ""),
         confirmation=form.get("confirm", ""),
     )
     if result.outcome is None:
-        detail = action_detail(web_state(request).ctx, action_id=action_id)
+        detail = action_detail(ctx, action_id=action_id)
         if detail is None:
             raise HTTPException(result.status_code, result.problem)
-        confirm = new_confirmation(web_state(request).ctx, user=me.user, action_id=action_id)
+        confirm = new_confirmation(ctx, user=user, action_id=action_id)
         values = {"d": detail, "confirm": confirm, "error": result.problem}
         return render(request, "action.html", values, status_code=result.status_code)
     return RedirectResponse(f"/actions/{action_id}?decided=1", status_code=303)

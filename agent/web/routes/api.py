@@ -202,7 +202,7 @@ def chat(
 ) -> dict[str, Any]:
     """Ask the chat graph one question in the user's thread; returns the turn."""
     state = web_state(request)
-    with state.chat_lock:
+    with state.chat_lock(me.user):
         turn = conversation(state, me.user).ask(body.question)
     result: dict[str, Any] = turn.model_dump(mode="json")
     return result

@@ -49,7 +49,7 @@ def _visible(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
 def chat_page(request: Request, me: Annotated[Principal, Depends(require("chat"))]) -> Response:
     """The conversation so far and the fixes the last answer offered."""
     state = web_state(request)
-    with state.chat_lock:
+    with state.chat_lock(me.user):
         convo = conversation(state, me.user)
         values = convo.state()
         messages = _visible(list(values.get("messages", [])))
@@ -68,7 +68,7 @@ async def chat_ask(
     if question:
 
         def ask() -> None:
-            with state.chat_lock:
+            with state.chat_lock(me.user):
                 conversation(state, me.user).ask(question[:2000])
 
         await run_in_threadpool(ask)
@@ -83,8 +83,12 @@ async def chat_propose(
     raw = (await read_form(request)).get("n", "")
     state = web_state(request)
     if raw.isdigit():
-        with state.chat_lock:
-            conversation(state, me.user).propose(int(raw))
+
+        def propose() -> None:
+            with state.chat_lock(me.user):
+                conversation(state, me.user).propose(int(raw))
+
+        await run_in_threadpool(propose)
     return RedirectResponse("/chat", status_code=303)
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from agent.web.auth import (
     LOGIN_COOKIE,
@@ -69,7 +70,8 @@ async def login(request: Request) -> Response:
     if not check_login_csrf(state, request, form.get("csrf", "")):
         raise HTTPException(403, "missing or wrong CSRF token; reload the sign-in page")
     try:
-        name, _role = exchange_token(
+        name, _role = await run_in_threadpool(
+            exchange_token,
             state,
             token=form.get("token", "").strip(),
             user=form.get("user", "").strip(),

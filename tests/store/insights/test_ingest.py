@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from store.insights import InsightStore
+from store.insights import InsightStore, ids_in
 from store.insights.embedding import HashingEmbedder
 
 # The child writes until its files may grow no more (RLIMIT_FSIZE: writes past the size
@@ -73,5 +73,5 @@ def test_remove_by_id_and_by_file(tmp_path: Path) -> None:
     store.ingest(first)
     store.ingest(_rows(tmp_path / "b.jsonl", 2, "b"))
     assert store.remove(["a0", "zz"]) == 1
-    assert store.remove(InsightStore.ids_in(first)) == 3
+    assert store.remove(ids_in(first)) == 3
     assert sorted(r.id for r in store.get(["a1", "b0", "b1"])) == ["b0", "b1"]

@@ -36,7 +36,7 @@ def wh(tmp_path: Path) -> Iterator[Warehouse]:
 
 def snapshot(w: Warehouse) -> tuple[object, ...]:
     """Return row counts, a checksum of the events and the table's columns."""
-    with w.engine.connect() as conn:
+    with w.reading() as conn:
         events = conn.exec_driver_sql(
             "SELECT count(*), coalesce(sum(hash(ts, journey, stage, customer_id, completed)), 0) "
             "FROM events"
@@ -56,7 +56,7 @@ def test_good_file_loads_and_reports(wh: Warehouse, tmp_path: Path) -> None:
     assert calls[0] == (0, 4) and calls[-1] == (4, 4)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     assert wh.measures() == ["value"]
-    with wh.engine.connect() as conn:
+    with wh.reading() as conn:
         rows = conn.exec_driver_sql(
             "SELECT ts, day, completed, channel, value FROM events ORDER BY ts"
         ).all()
@@ -160,7 +160,7 @@ def test_new_dimension_columns_appear_and_old_rows_read_null(wh: Warehouse, tmp_
     assert report.dimensions == ["channel", "app_version"]
     assert wh.dimensions() == ["channel", "app_version"]
     assert wh.measures() == ["duration_s", "value"]
-    with wh.engine.connect() as conn:
+    with wh.reading() as conn:
         versions = conn.exec_driver_sql("SELECT app_version FROM events ORDER BY ts").all()
     assert [v[0] for v in versions] == [None, None, None, None, "5.2"]
 
