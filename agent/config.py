@@ -92,6 +92,15 @@ class WebSettings(_Section):
     secure_cookie: bool = False
 
 
+class IncidentSettings(_Section):
+    """`[incidents]`: how many fixes are filed per incident, and who owns data problems."""
+
+    # The top-ranked fix is filed; the others show as alternatives on its action page.
+    file_per_incident: int = Field(default=1, ge=1, le=10)
+    # Tracking gaps are routed here: a data-pipeline problem, not the journey council's.
+    data_owner: str = Field(default="data-owner", min_length=1, max_length=100)
+
+
 class CatalogSettings(_Section):
     """More metric tables: TOML files of `[metrics.*]`, e.g. written by `metrics import dbt`."""
 
@@ -115,6 +124,7 @@ class Settings(_Section):
     workflows: dict[str, WorkflowTarget] = {}
     schedule: SchedulerSettings = SchedulerSettings()
     web: WebSettings = WebSettings()
+    incidents: IncidentSettings = IncidentSettings()
 
     @model_validator(mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from prompts import render
 from store.catalog import MetricDef
 from store.findings import Breakdown, Cause, Evidence, Hypothesis
 from tools.units import format_segment, format_value
+from tools.verdict import evidence_verdict
 
 
 def draft_hypotheses(
@@ -67,7 +68,7 @@ def _hypothesis(
         f"{metric.label} {format_value(metric, bd.baseline)} expected (same weekdays, prior weeks) "
         f"vs {format_value(metric, bd.current)} in {bd.window.start}..{bd.window.end} "
         f"on {bd.visits:,.0f} visits (p={bd.p_value:.2g})",
-        f"estimated loss {bd.impact.currency} {bd.impact.per_week:,.0f} per week",
+        _money_fact(bd, cause),
     ]
     if cause is not None:
         facts.append(
@@ -85,8 +86,20 @@ def _hypothesis(
     return Hypothesis(
         statement=statement,
         confidence=_confidence(bd, cause, has_words=bool(ids)),
+        verdict=evidence_verdict(bd, cause),
         evidence=Evidence(facts=facts, insight_ids=ids),
     )
+
+
+def _money_fact(bd: Breakdown, cause: Cause | None) -> str:
+    if cause is not None and cause.kind == "tracking_gap":
+        return "no lost-revenue figure: events are missing, customers are not (a data problem)"
+    if cause is not None and cause.kind == "mix_shift":
+        return (
+            f"traffic that moved costs about {bd.impact.currency} "
+            f"{bd.impact.per_week:,.0f} per week"
+        )
+    return f"estimated loss {bd.impact.currency} {bd.impact.per_week:,.0f} per week"
 
 
 def _confidence(bd: Breakdown, cause: Cause | None, *, has_words: bool) -> float:

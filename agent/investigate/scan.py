@@ -48,7 +48,9 @@ def run_scan(
     state = InvestigationState.model_validate(raw)
     result = ScanResult(
         as_of=state.as_of or as_of or dt.date.today(),
+        incidents=state.incidents,
         breakdowns=state.breakdowns,
+        suppressed=state.suppressed,
         notices=state.notices,
     )
     return ScanOutcome(

@@ -12,7 +12,7 @@ from typing import TypedDict
 from pydantic import BaseModel
 
 from agent.investigate.shard import Shard
-from store.findings import Breakdown
+from store.findings import Breakdown, Incident, Suppressed
 
 
 class InvestigationState(BaseModel):
@@ -25,6 +25,8 @@ class InvestigationState(BaseModel):
     shard: Shard | None = None
     series_tested: int = 0
     breakdowns: list[Breakdown] = []
+    incidents: list[Incident] = []
+    suppressed: list[Suppressed] = []
     proposed: list[str] = []
     existing: list[str] = []
     notices: list[str] = []
@@ -40,6 +42,8 @@ class InvestigationUpdate(TypedDict, total=False):
     shard: Shard | None
     series_tested: int
     breakdowns: list[Breakdown]
+    incidents: list[Incident]
+    suppressed: list[Suppressed]
     proposed: list[str]
     existing: list[str]
     notices: list[str]

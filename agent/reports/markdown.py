@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from agent.reports.incidents import COLUMNS, incident_rows, suppressed_line
 from store.catalog import MetricDef
 from store.findings import Breakdown, ScanResult
 from tools.units import format_money, format_segment, format_value
@@ -27,6 +28,7 @@ def render_markdown(
     lines = [f"# journeyops scan — week to {result.as_of}", ""]
     if not result.breakdowns:
         lines += ["No breakdown: every journey stage is within its normal range.", ""]
+    lines += _incidents(result)
     for bd in result.breakdowns:
         lines += _breakdown(bd, metrics[bd.metric])
     lines += ["## Actions waiting for council approval", ""]
@@ -46,6 +48,19 @@ def render_markdown(
     for notice in result.notices:
         lines += ["", f"> note: {quote_inert(notice)}"]
     return "\n".join(lines) + "\n"
+
+
+def _incidents(result: ScanResult) -> list[str]:
+    lines: list[str] = []
+    if result.incidents:
+        lines += ["## Incidents", "", "| " + " | ".join(COLUMNS) + " |"]
+        lines.append("|" + "---|" * len(COLUMNS))
+        for row in incident_rows(result.incidents):
+            lines.append("| " + " | ".join(quote_inert(cell) for cell in row) + " |")
+        lines.append("")
+    if line := suppressed_line(result.suppressed):
+        lines += [quote_inert(line), ""]
+    return lines
 
 
 def _breakdown(bd: Breakdown, metric: MetricDef) -> list[str]:
@@ -74,7 +89,7 @@ def _breakdown(bd: Breakdown, metric: MetricDef) -> list[str]:
         lines.append("No localized cause: the change is spread across the stage.")
     lines += ["", "### Hypotheses", ""]
     for h in bd.hypotheses:
-        lines.append(f"- ({h.confidence:.0%}) {quote_inert(h.statement)}")
+        lines.append(f"- ({h.confidence:.0%}, {h.verdict}) {quote_inert(h.statement)}")
         for fact in h.evidence.facts:
             lines.append(f"  - {quote_inert(fact)}")
     if bd.quotes:

@@ -9,6 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from agent.reports.incidents import incident_table, suppressed_line
 from store.catalog import MetricDef
 from store.findings import Breakdown, ScanResult
 from tools.units import format_money, format_segment, format_value
@@ -26,6 +27,10 @@ def print_report(
     console.rule(f"journeyops scan — week to {result.as_of}")
     if not result.breakdowns:
         console.print("No breakdown: every journey stage is within its normal range.")
+    if result.incidents:
+        console.print(incident_table(result.incidents))
+    if line := suppressed_line(result.suppressed):
+        console.print(Text(line))
     for bd in result.breakdowns:
         console.print(_breakdown_panel(bd, metrics[bd.metric]))
     table = Table(title="Actions waiting for council approval", show_lines=False)
@@ -67,7 +72,8 @@ def _breakdown_panel(bd: Breakdown, metric: MetricDef) -> Panel:
         causes.add_row("(no localized cause)", "", "", "", "")
     parts: list[Text | Table] = [head, causes]
     for h in bd.hypotheses[:1]:
-        parts.append(Text(f"Hypothesis ({h.confidence:.0%}): ", style="bold") + Text(h.statement))
+        head_text = f"Hypothesis ({h.confidence:.0%}, {h.verdict}): "
+        parts.append(Text(head_text, style="bold") + Text(h.statement))
     for q in bd.quotes[:3]:
         parts.append(
             Text(f"  customer quote {q.id} (untrusted): ", style="dim") + Text(q.text[:200])

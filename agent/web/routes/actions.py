@@ -7,11 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from agent.context import RunContext
 from agent.web.auth import Principal, read_form, require
 from agent.web.decisions import new_confirmation, record_decision
 from agent.web.render import render
 from agent.web.state import web_state
-from agent.web.views.actions import action_detail, summaries
+from agent.web.views.actions import ActionDetail, action_detail, summaries
+from agent.web.views.incidents import (
+    PAST_TENSE,
+    alternatives,
+    incident_cells,
+    may_approve,
+    may_decide,
+)
 from store.states import ActionStatus
 
 router = APIRouter()
@@ -19,10 +27,14 @@ Reader = Annotated[Principal, Depends(require("read"))]
 
 
 @router.get("/approvals", response_class=HTMLResponse)
-def approvals(request: Request, _me: Reader) -> Response:
-    """The approvals inbox: proposed actions with quorum progress, most valuable first."""
+def approvals(request: Request, me: Reader, show: str = "mine") -> Response:
+    """The approvals inbox, most valuable first: by default only what needs my decision."""
     rows = summaries(web_state(request).ctx, status=ActionStatus.PROPOSED)
-    return render(request, "approvals.html", {"rows": rows})
+    can = me.can("decide")
+    if show != "all":
+        rows = [s for s in rows if may_decide(s.quorum, me.user, role_can_decide=can)]
+    cells = {s.row.id: incident_cells(s.row) for s in rows}
+    return render(request, "approvals.html", {"rows": rows, "cells": cells, "show": show})
 
 
 @router.get("/actions", response_class=HTMLResponse)
@@ -34,17 +46,36 @@ def history(request: Request, _me: Reader, status: ActionStatus | None = None) -
 
 
 @router.get("/actions/{action_id}", response_class=HTMLResponse)
-def action_page(request: Request, action_id: str, me: Reader, error: str = "") -> Response:
+def action_page(
+    request: Request, action_id: str, me: Reader, error: str = "", decided: str = ""
+) -> Response:
     """One action: evidence, the exact payload, quorum, decisions, deliveries, outcome."""
     ctx = web_state(request).ctx
     detail = action_detail(ctx, action_id=action_id)
     if detail is None:
         raise HTTPException(404, f"no action {action_id}")
+    return render(request, "action.html", _action_values(ctx, detail, me, error, decided))
+
+
+def _action_values(
+    ctx: RunContext, detail: ActionDetail, me: Principal, error: str, decided: str
+) -> dict[str, object]:
+    """Return what the action page shows; decide controls only for who may still decide."""
+    can = me.can("decide")
     confirm = None
-    if me.can("decide") and detail.row.status == ActionStatus.PROPOSED:
-        confirm = new_confirmation(ctx, user=me.user, action_id=action_id)
-    values = {"d": detail, "confirm": confirm, "error": error}
-    return render(request, "action.html", values)
+    if may_decide(detail.quorum, me.user, role_can_decide=can):
+        confirm = new_confirmation(ctx, user=me.user, action_id=detail.row.id)
+    mine = next((x for x in detail.decisions if x.user_name == me.user), None)
+    return {
+        "d": detail,
+        "confirm": confirm,
+        "can_approve": may_approve(detail.quorum, me.user, role_can_decide=can),
+        "why_not": detail.quorum.refusal(me.user, "reject") if can else None,
+        "error": error,
+        "decided": PAST_TENSE.get(mine.decision, mine.decision) if decided and mine else "",
+        "cells": incident_cells(detail.row),
+        "alternatives": alternatives(ctx, detail.row),
+    }
 
 
 @router.post("/actions/{action_id}/decide")
@@ -65,7 +96,6 @@ async def decide_page(
         detail = action_detail(web_state(request).ctx, action_id=action_id)
         if detail is None:
             raise HTTPException(result.status_code, result.problem)
-        confirm = new_confirmation(web_state(request).ctx, user=me.user, action_id=action_id)
-        values = {"d": detail, "confirm": confirm, "error": result.problem}
+        values = _action_values(web_state(request).ctx, detail, me, result.problem, "")
         return render(request, "action.html", values, status_code=result.status_code)
     return RedirectResponse(f"/actions/{action_id}?decided=1", status_code=303)
