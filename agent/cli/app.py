@@ -17,6 +17,7 @@ from agent.cli.data import ingest_app, journeys_app
 from agent.cli.dispatch import dispatch_command
 from agent.cli.env import CliEnv, env
 from agent.cli.eval import demo_data, eval_app
+from agent.cli.incidents import incidents_app
 from agent.cli.metrics import metrics_app
 from agent.cli.web import report_app, schedule, serve, tokens_app, users_app
 from agent.config import ConfigError
@@ -44,6 +45,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(report_app, name="report")
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(incidents_app, name="incidents")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -109,6 +111,8 @@ def scan(
     print_report(console, outcome.result, e.settings.metrics, pending)
     console.print(
         f"{outcome.series_tested} series tested · {len(outcome.result.breakdowns)} breakdowns · "
+        f"{len(outcome.result.incidents)} incidents "
+        f"({len(outcome.result.suppressed)} suppressed by council feedback) · "
         f"{len(outcome.proposed)} new proposals ({len(outcome.existing)} already filed)"
     )
     if outcome.llm_usage is not None:

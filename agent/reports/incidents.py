@@ -12,8 +12,8 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
-from store.breakdowns import latest_breakdowns
-from store.findings import Breakdown, Incident, Suppressed
+from store.breakdowns import latest_findings
+from store.findings import Incident, Suppressed
 from tools.incidents import group_incidents
 from tools.units import format_money, format_segment
 
@@ -71,5 +71,4 @@ def incident_table(incidents: Sequence[Incident]) -> Table:
 
 def latest_incidents(session: Session, *, data_owner: str) -> list[Incident]:
     """Return the incidents of the newest scan, regrouped from its recorded breakdowns."""
-    found = [Breakdown.model_validate(r.payload) for r in latest_breakdowns(session)]
-    return group_incidents(found, data_owner=data_owner)
+    return group_incidents(latest_findings(session), data_owner=data_owner)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import urllib.parse
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from agent.actions.feedback import give_feedback
 from agent.context import RunContext
 from agent.web.auth import Principal, read_form, require
 from agent.web.decisions import new_confirmation, record_decision
@@ -20,9 +24,12 @@ from agent.web.views.incidents import (
     may_approve,
     may_decide,
 )
+from store.incidents import FeedbackKind, FeedbackRefused
 from store.states import ActionStatus
 
 router = APIRouter()
+_ACTION_ID = re.compile(r"act-[0-9a-f]{12}")
+_FEEDBACK: dict[str, FeedbackKind] = {k: k for k in ("expected", "false_alarm", "snoozed")}
 Reader = Annotated[Principal, Depends(require("read"))]
 
 
@@ -47,14 +54,50 @@ def history(request: Request, _me: Reader, status: ActionStatus | None = None) -
 
 @router.get("/actions/{action_id}", response_class=HTMLResponse)
 def action_page(
-    request: Request, action_id: str, me: Reader, error: str = "", decided: str = ""
+    request: Request,
+    action_id: str,
+    me: Reader,
+    error: str = "",
+    decided: str = "",
+    feedback: str = "",
 ) -> Response:
     """One action: evidence, the exact payload, quorum, decisions, deliveries, outcome."""
     ctx = web_state(request).ctx
     detail = action_detail(ctx, action_id=action_id)
     if detail is None:
         raise HTTPException(404, f"no action {action_id}")
-    return render(request, "action.html", _action_values(ctx, detail, me, error, decided))
+    values = _action_values(ctx, detail, me, error, decided)
+    values["feedback"] = feedback if feedback in _FEEDBACK else ""
+    return render(request, "action.html", values)
+
+
+@router.post("/incidents/{incident_id}/feedback")
+async def incident_feedback(
+    request: Request, incident_id: str, me: Annotated[Principal, Depends(require("decide"))]
+) -> Response:
+    """Dismiss (expected, false alarm) or snooze the incident behind an action; audited."""
+    form = await read_form(request)
+    back = form.get("action", "")
+    if not _ACTION_ID.fullmatch(back):
+        raise HTTPException(400, "missing or malformed action id")
+    feedback = _FEEDBACK.get(form.get("feedback", ""))
+    try:
+        if feedback is None:
+            raise FeedbackRefused("feedback must be expected, false_alarm or snoozed")
+        until = dt.date.fromisoformat(form["until"]) if feedback == "snoozed" else None
+        give_feedback(
+            web_state(request).ctx,
+            incident_id=incident_id,
+            feedback=feedback,
+            reason=form.get("reason", ""),
+            by=me.user,
+            until=until,
+        )
+    except (FeedbackRefused, KeyError, ValueError) as exc:
+        problem = str(exc) if isinstance(exc, FeedbackRefused) else "snooze needs a valid date"
+        query = urllib.parse.urlencode({"error": problem})
+        return RedirectResponse(f"/actions/{back}?{query}", status_code=303)
+    return RedirectResponse(f"/actions/{back}?feedback={feedback}", status_code=303)
 
 
 def _action_values(
@@ -74,6 +117,7 @@ def _action_values(
         "error": error,
         "decided": PAST_TENSE.get(mine.decision, mine.decision) if decided and mine else "",
         "cells": incident_cells(detail.row),
+        "may_silence": can and me.user in detail.quorum.deciders,
         "alternatives": alternatives(ctx, detail.row),
     }
 

@@ -211,3 +211,21 @@ def test_weekly_review_of_the_demo_covers_the_newest_data_and_funds_no_data_fix(
     assert md.index("## Incidents") < md.index("## What broke")
     assert "data quality" in md and "Funding case: Repair the event tracking" not in md
     assert "payback 0.0 days" not in md
+
+
+def test_a_dismissed_incident_is_suppressed_and_the_scan_says_why(
+    demo: tuple[Path, GroundTruth, ScanResult],
+) -> None:
+    home, _, scan = demo
+    mix = next(i for i in scan.incidents if i.kind == "mix_shift")
+    args = ["incidents", "dismiss", mix.id, "--reason", "spring campaign"]
+    refused = runner.invoke(app, ["--home", str(home), *args, "--as", "vera"])
+    assert refused.exit_code == 1 and "vera has no decision right" in refused.output
+    assert "expected by jun recorded" in _run(home, *args, "--as", "jun")
+    again = ScanResult.model_validate_json(_run(home, "scan", "--json"))
+    assert mix.id not in {i.id for i in again.incidents}
+    [why] = again.suppressed
+    assert (why.incident_id, why.feedback, why.by) == (mix.id, "expected", "jun")
+    out = " ".join(_run(home, "scan").split())
+    assert "(1 suppressed by council feedback)" in out and "spring campaign" in out
+    assert "spring campaign" in " ".join(_run(home, "incidents", "list").split())

@@ -17,6 +17,7 @@ from agent.actions.proposals import file_proposals
 from agent.config import Settings
 from agent.context import RunContext
 from store.findings import Recommendation
+from store.incidents import list_feedback
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from tests.support.web import (
@@ -120,3 +121,30 @@ def test_the_action_page_lists_the_incidents_other_fixes_as_alternatives(
     alternatives = page.split('id="alternatives"')[1].split("</table>")[0]
     assert "Open a journey review with the stage owner" in alternatives
     assert "Roll back or hotfix" not in alternatives
+
+
+def test_a_council_member_dismisses_the_incident_from_the_action_page(
+    seeded: tuple[RunContext, str, str],
+) -> None:
+    ctx, checkout_action, billing_action = seeded
+    client = _client(ctx)
+    assert 'id="incident-feedback"' not in client.get(f"/actions/{billing_action}").text
+    page = client.get(f"/actions/{checkout_action}").text
+    form = page.split('id="incident-feedback"')[0].rsplit("<form", 1)[1]
+    target = form.split('action="')[1].split('"')[0]
+    reply = client.post(
+        target,
+        data={
+            "csrf": csrf_in(page),
+            "action": checkout_action,
+            "feedback": "false_alarm",
+            "reason": "test traffic from the load test",
+        },
+    )
+    assert reply.status_code == 200 and 'id="silenced"' in reply.text
+    assert "dismissed (false_alarm)" in reply.text
+    with ctx.sessions() as session:
+        [given] = list_feedback(session)
+        assert (given.by, given.feedback, given.journey) == ("li", "false_alarm", "checkout")
+    audit = client.get("/audit").text
+    assert "incident.dismissed" in audit
