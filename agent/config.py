@@ -12,7 +12,7 @@ from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from store.catalog import MetricDef
-from store.limits import InputLimits
+from store.errors import InputLimits
 from tools.causes import LocalizationSettings
 from tools.data_quality import DataQualitySettings
 from tools.detect import DetectionSettings
@@ -153,6 +153,15 @@ class SecuritySettings(_Section):
     login_window_minutes: int = Field(default=15, ge=1)
 
 
+class IncidentSettings(_Section):
+    """`[incidents]`: how many fixes are filed per incident, and who owns data problems."""
+
+    # The top-ranked fix is filed; the others show as alternatives on its action page.
+    file_per_incident: int = Field(default=1, ge=1, le=10)
+    # Tracking gaps are routed here: a data-pipeline problem, not the journey council's.
+    data_owner: str = Field(default="data-owner", min_length=1, max_length=100)
+
+
 class CatalogSettings(_Section):
     """More metric tables: TOML files of `[metrics.*]`, e.g. written by `metrics import dbt`."""
 
@@ -210,6 +219,8 @@ class Settings(_Section):
     email: EmailSettings = EmailSettings()
     security: SecuritySettings = SecuritySettings()
     chat: ChatSettings = ChatSettings()
+
+    incidents: IncidentSettings = IncidentSettings()
 
     @model_validator(mode="before")
     @classmethod

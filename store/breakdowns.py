@@ -16,7 +16,7 @@ from store.db import lock_writes
 from store.findings import Breakdown
 from store.models import BreakdownRow
 
-__all__ = ["get_breakdown", "latest_breakdowns", "save_breakdown"]
+__all__ = ["get_breakdown", "latest_breakdowns", "latest_findings", "save_breakdown"]
 
 
 def save_breakdown(
@@ -63,3 +63,8 @@ def latest_breakdowns(session: Session) -> list[BreakdownRow]:
         .order_by(BreakdownRow.impact_per_week.desc())
     )
     return list(session.execute(query).scalars())
+
+
+def latest_findings(session: Session) -> list[Breakdown]:
+    """Return the newest scan's breakdowns as findings (see `latest_breakdowns`)."""
+    return [Breakdown.model_validate(r.payload) for r in latest_breakdowns(session)]

@@ -39,6 +39,9 @@ class Cause(_Model):
     current: float | None = None
     visits: float = 0.0
     baseline_visits: float = 0.0
+    # Mix shifts only: the share of the stage's change carried by traffic moving toward the
+    # segment (its share rise × how much worse it always did), which prices the shift.
+    moved_share: float | None = None
     note: str = ""
 
 
@@ -50,6 +53,7 @@ class Evidence(_Model):
 class Hypothesis(_Model):
     statement: str
     confidence: float = Field(ge=0, le=1)
+    verdict: EvidenceVerdict = "inconclusive"
     evidence: Evidence = Evidence()
 
 
@@ -126,12 +130,29 @@ class Incident(_Model):
     breakdown_ids: list[str] = []
     days_affected: list[dt.date] = []
     summary: str = ""
+    # Who acts on it: the journey council, or the data owner for a tracking gap.
+    route_to: str = ""
+    # Ranked fixes for the whole incident; the first `[incidents] file_per_incident` are filed.
+    recommendations: list[Recommendation] = []
+
+
+class Suppressed(_Model):
+    """An incident the scan found but did not file: a council member dismissed or snoozed it."""
+
+    incident_id: str
+    journey: str
+    kind: CauseKind
+    segment: dict[str, str]
+    feedback: str
+    reason: str
+    by: str
 
 
 class ScanResult(_Model):
     as_of: dt.date
     incidents: list[Incident] = []
     breakdowns: list[Breakdown] = []
+    suppressed: list[Suppressed] = []
     notices: list[str] = []
 
 
@@ -152,10 +173,17 @@ def breakdown_id(journey: str, stage: str, metric: str, window: Window) -> str:
     return "bd-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def incident_id(journey: str, kind: CauseKind, segment: dict[str, str], window: Window) -> str:
-    """Return the stable id of an incident, so rescanning a window finds the same one."""
+def incident_id(
+    journey: str, kind: CauseKind, segment: dict[str, str], window: Window, *, scope: str = ""
+) -> str:
+    """Return the stable id of an incident, so rescanning a window finds the same one.
+
+    `scope` tells apart incidents with no segment (a whole stage changed, cause unlocalized).
+    """
     seg = ",".join(f"{k}={v}" for k, v in sorted(segment.items()))
     key = f"{journey}|{kind}|{seg}|{window.start}|{window.end}"
+    if scope:
+        key += f"|{scope}"
     return "inc-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 

@@ -236,7 +236,7 @@ def _mix_cause(
     arrays = [leaves[c].to_numpy(dtype=float) for c in ("den_c", "den_b", "num_c", "num_b")]
     den_c, den_b = float(arrays[0].sum()), float(arrays[1].sum())
     rate_b = float(arrays[3].sum()) / den_b
-    best: tuple[float, str, str] | None = None
+    best: tuple[float, str, str, float] | None = None
     for dim in dims:
         codes, uniques = pd.factorize(leaves[dim], sort=True)
         g_dc, g_db, g_nc, g_nb = (np.bincount(codes, a, minlength=len(uniques)) for a in arrays)
@@ -251,12 +251,12 @@ def _mix_cause(
         harmful = np.flatnonzero((contrib * total > 0) & (share_c > share_b))
         if len(harmful) == 0:
             continue
-        value = str(uniques[harmful[np.argmax(np.abs(contrib[harmful]))]])
+        top = harmful[np.argmax(np.abs(contrib[harmful]))]
         if best is None or mix_part / total > best[0]:
-            best = (mix_part / total, dim, value)
+            best = (mix_part / total, dim, str(uniques[top]), float(contrib[top]) / total)
     if best is None:
         return None
-    share, dim, value = best
+    share, dim, value, moved = best
     seg = leaves[leaves[dim] == value]
     seg_share_c = float(seg["den_c"].sum() / den_c)
     seg_share_b = float(seg["den_b"].sum() / den_b)
@@ -268,6 +268,7 @@ def _mix_cause(
         current=_ratio(seg["num_c"].sum(), seg["den_c"].sum()),
         visits=float(seg["visits_c"].sum()),
         baseline_visits=round(float(seg["visits_b"].sum()) / max(weeks, 1), 1),
+        moved_share=round(min(max(moved, 0.0), 1.0), 4),
         note=(
             f"its share of {metric.label.lower()} volume rose from {seg_share_b:.0%} to "
             f"{seg_share_c:.0%}, and it always does worse than the rest"

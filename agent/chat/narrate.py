@@ -11,7 +11,13 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from agent.chat.tools.actions import ActionList, Proposal
-from agent.chat.tools.breakdowns import BreakdownSummary, Causes, Detection, Recommendations
+from agent.chat.tools.breakdowns import (
+    BreakdownSummary,
+    Causes,
+    Detection,
+    Recommendations,
+    still_open,
+)
 from agent.chat.tools.evidence import Quotes, Themes
 from agent.chat.tools.metrics import Comparison
 from agent.chat.tools.registry import ToolOutcome
@@ -133,7 +139,8 @@ def _breakdown(bd: BreakdownSummary, outcomes: Sequence[ToolOutcome], *, detail:
                 f"{r.rank}. {md_text(r.title)} (`{r.playbook}`): {r.value_per_week} per week, "
                 f"effort {r.effort}, confidence {format_percent(r.confidence)}{filed}"
             )
-        lines += ["", "Say `/propose N` to file fix N for council approval."]
+        if any(still_open(r.filed_status) for r in recs.recommendations):
+            lines += ["", "Say `/propose N` to file fix N for council approval."]
     return [*lines, ""]
 
 

@@ -17,7 +17,7 @@ from agent.chat.narrate import narrate
 from agent.chat.offline_planner import OfflinePlanner
 from agent.chat.state import ChatState, Offer
 from agent.chat.tools.actions import Proposal
-from agent.chat.tools.breakdowns import Recommendations
+from agent.chat.tools.breakdowns import Recommendations, still_open
 from agent.chat.tools.registry import REGISTRY, ToolOutcome
 from agent.chat.tools.session import ToolSession
 from agent.context import RunContext
@@ -180,9 +180,11 @@ def _sources(state: ChatState) -> Sources:
 
 
 def _offers(result: Recommendations) -> list[Offer]:
+    """Offer only fixes still open: not filed, or filed and still waiting for the council."""
     return [
         Offer(n=r.rank, breakdown_id=result.breakdown_id, playbook=r.playbook, title=r.title)
         for r in result.recommendations
+        if still_open(r.filed_status)
     ]
 
 

@@ -15,8 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from agent.cli.env import env
-from agent.cli.identity import AsUser, TokenFile, who
+from agent.cli.env import AsUser, TokenFile, env, who
 from agent.context import RunContext
 from agent.reports.escape import error_line, strip_control, terminal_text
 from store.states import ActionStatus

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -17,7 +19,7 @@ from agent.cli.data import ingest_app, insights_app, journeys_app
 from agent.cli.dispatch import dispatch_command
 from agent.cli.env import CliEnv, env, parse_day
 from agent.cli.eval import demo_data, eval_app
-from agent.cli.failures import describe_failure
+from agent.cli.incidents import incidents_app
 from agent.cli.metrics import metrics_app
 from agent.cli.web import report_app, schedule, serve, tokens_app, users_app
 from agent.config import ConfigError
@@ -52,6 +54,8 @@ app.add_typer(report_app, name="report")
 app.add_typer(metrics_app, name="metrics")
 app.command()(mcp)
 app.add_typer(slack_app, name="slack")
+
+app.add_typer(incidents_app, name="incidents")
 console = Console()
 err_console = Console(stderr=True)
 # Set by the root `--debug` option; read by `main` when a command fails.
@@ -102,7 +106,7 @@ def scan(
     """Scan every journey: detect, localize, explain, recommend and file proposals."""
     # Imported when the command runs, for start-up time.
     from agent.investigate.scan import report_name, run_scan
-    from agent.investigate.shard import Shard
+    from agent.investigate.state import Shard
     from agent.reports.markdown import render_markdown
     from agent.reports.terminal import print_report
 
@@ -126,6 +130,8 @@ def scan(
     print_report(console, outcome.result, e.settings.metrics, pending)
     console.print(
         f"{outcome.series_tested} series tested · {len(outcome.result.breakdowns)} breakdowns · "
+        f"{len(outcome.result.incidents)} incidents "
+        f"({len(outcome.result.suppressed)} suppressed by council feedback) · "
         f"{len(outcome.proposed)} new proposals ({len(outcome.existing)} already filed)"
     )
     if outcome.llm_usage is not None:
@@ -163,3 +169,57 @@ def _fail(message: str) -> NoReturn:
 
 if __name__ == "__main__":
     main()
+
+
+# One-line descriptions of failures no command expects: locked or corrupted stores, full disks.
+
+_LOCKED = re.compile(r"could not set lock|database is locked|conflicting lock", re.I)
+_CORRUPT = re.compile(
+    r"not a valid duckdb|file is not a database|database disk image is malformed|"
+    r"corrupt|checksum|serializ|unable to open database|no such table",
+    re.I,
+)
+_FULL = re.compile(r"disk is full|no space left", re.I)
+_FILE = re.compile(r'(?:file|database) "?([^"\s]+\.(?:duckdb|sqlite3?|db))"?', re.I)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return seen
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0].strip() if text else type(exc).__name__
+
+
+def describe_failure(exc: BaseException) -> str:
+    """Return one line saying what failed and what to do about it."""
+    chain = _chain(exc)
+    deepest = chain[-1]
+    message = " ".join(_first_line(e) for e in chain)
+    where = _FILE.search(message)
+    name = f" ({where.group(1)})" if where else ""
+    if _LOCKED.search(message):
+        return (
+            f"a database{name} is locked by another process; retry when it finishes, "
+            "or stop the process holding it"
+        )
+    if (isinstance(deepest, OSError) and deepest.errno == errno.ENOSPC) or _FULL.search(message):
+        return f"no space left on the device{name}: free some space and retry"
+    if _CORRUPT.search(message) and type(deepest).__module__.startswith(
+        ("duckdb", "_duckdb", "sqlite3", "psycopg", "sqlalchemy")
+    ):
+        return (
+            f"a database file{name} is corrupted or not a database: "
+            f"{_first_line(deepest)[:200]}; restore it from a backup or point --home elsewhere"
+        )
+    if isinstance(deepest, OSError) and deepest.strerror:
+        target = f": {deepest.filename}" if deepest.filename else ""
+        return f"{deepest.strerror}{target}"
+    return f"{type(deepest).__name__}: {_first_line(deepest)[:300]}"

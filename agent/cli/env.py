@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import os
+import stat
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from agent.config import Settings, load_settings
 from agent.context import RunContext, build_context
 from agent.workspace import Workspace
 from store.errors import InputError
+from store.signin.tokens import authenticate
 
 
 @dataclass
@@ -77,3 +82,90 @@ def parse_day(option: str, value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
         raise InputError(option, None, None, f"not a date YYYY-MM-DD ({value!r})") from None
+
+
+# Who decides at the CLI: the owner of a sign-in token, never whoever `--as` names.
+
+AsUser = Annotated[
+    str | None,
+    typer.Option("--as", help="Your user name, checked against your token (optional)."),
+]
+TokenFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--token-file",
+        help="A file holding your token, readable by you only (else $JOURNEYOPS_TOKEN).",
+    ),
+]
+_err = Console(stderr=True)
+
+
+class IdentityError(Exception):
+    """The CLI cannot establish who is deciding; the message says what to do."""
+
+
+def read_token_file(path: Path) -> str:
+    """Return the token in `path`, refusing a file that others may read or that is not ours."""
+    try:
+        info = path.stat()
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise IdentityError(f"--token-file {path}: cannot read it ({exc.strerror})") from exc
+    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise IdentityError(
+            f"--token-file {path}: group or others may access it "
+            f"(mode {stat.filemode(info.st_mode)}); run `chmod 600 {path}`"
+        )
+    if info.st_uid != os.getuid():
+        raise IdentityError(f"--token-file {path}: owned by another user")
+    if not text:
+        raise IdentityError(f"--token-file {path}: empty")
+    return text
+
+
+def deciding_user(
+    run: RunContext,
+    *,
+    as_user: str | None,
+    token_file: Path | None,
+    environ: Mapping[str, str] = os.environ,
+    warn: Callable[[str], None] = lambda _m: None,
+) -> str:
+    """Return the user whose credentials this command carries; raise IdentityError if none."""
+    security = run.settings.security
+    token = read_token_file(token_file) if token_file is not None else ""
+    token = token or environ.get(security.token_env, "").strip()
+    if token:
+        with run.sessions.begin() as session:
+            user = authenticate(session, token=token, now=run.clock())
+            name = user.name if user is not None else None
+        if name is None:
+            raise IdentityError("the token is unknown, revoked, or its user is disabled")
+        if as_user is not None and as_user != name:
+            raise IdentityError(f"--as {as_user} does not match the token, which is {name}'s")
+        return name
+    if security.single_operator and as_user:
+        warn(
+            f"single-operator mode: deciding as {as_user} without credentials "
+            "(anyone at this shell can act as any council member)"
+        )
+        return as_user
+    raise IdentityError(
+        f"deciding needs your credentials: set ${security.token_env} to your token or pass "
+        "--token-file (mint one with `journeyops tokens create USER`); --as alone is not "
+        "accepted outside [security] single_operator mode"
+    )
+
+
+def who(run: RunContext, *, as_user: str | None, token_file: Path | None) -> str:
+    """Return the deciding user, or print why there is none and exit with status 2."""
+    try:
+        return deciding_user(
+            run,
+            as_user=as_user,
+            token_file=token_file,
+            warn=lambda m: _err.print(f"warning: {m}", highlight=False),
+        )
+    except IdentityError as exc:
+        _err.print(f"error: {exc}", highlight=False)
+        raise typer.Exit(2) from None

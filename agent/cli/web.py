@@ -85,7 +85,7 @@ def users_add(
 ) -> None:
     """Add a user (or change an existing user's role)."""
     # Imported when the command runs, for start-up time.
-    from store.web_auth import WebAuthError, add_user
+    from store.signin.tokens import WebAuthError, add_user
 
     run = env(ctx).context(with_insights=False)
     try:
@@ -103,7 +103,7 @@ def users_add(
 def users_list(ctx: typer.Context) -> None:
     """List the users and their roles."""
     # Imported when the command runs, for start-up time.
-    from store.web_auth import list_users
+    from store.signin.tokens import list_users
 
     run = env(ctx).context(with_insights=False)
     with run.sessions() as session:
@@ -118,7 +118,7 @@ def users_disable(
 ) -> None:
     """Disable a user: their tokens stop working and open sessions end at the next request."""
     # Imported when the command runs, for start-up time.
-    from store.web_auth import WebAuthError, disable_user
+    from store.signin.tokens import WebAuthError, disable_user
 
     run = env(ctx).context(with_insights=False)
     try:
@@ -136,7 +136,7 @@ def tokens_revoke(
 ) -> None:
     """Revoke every sign-in token of a user; their open sessions end at the next request."""
     # Imported when the command runs, for start-up time.
-    from store.web_auth import revoke_tokens
+    from store.signin.tokens import revoke_tokens
 
     run = env(ctx).context(with_insights=False)
     with run.sessions.begin() as session:
@@ -150,7 +150,7 @@ def tokens_create(
 ) -> None:
     """Mint a sign-in token; it is printed once and stored only as a hash."""
     # Imported when the command runs, for start-up time.
-    from store.web_auth import WebAuthError, create_token
+    from store.signin.tokens import WebAuthError, create_token
 
     run = env(ctx).context(with_insights=False)
     try:

@@ -12,13 +12,13 @@ from store.catalog import MetricDef
 from store.findings import Breakdown, Cause, Evidence, Hypothesis
 from tools.units import (
     format_count,
-    format_money,
     format_p,
     format_segment,
     format_share,
     format_value,
     theme_mentions,
 )
+from tools.verdict import evidence_verdict
 
 
 def draft_hypotheses(
@@ -75,7 +75,7 @@ def _hypothesis(
         f"{metric.label} {format_value(metric, bd.baseline)} expected (same weekdays, prior weeks) "
         f"vs {format_value(metric, bd.current)} in {bd.window.start}..{bd.window.end} "
         f"on {format_count(bd.visits)} visits ({format_p(bd.p_value)})",
-        f"estimated loss {format_money(bd.impact.per_week, bd.impact.currency)} per week",
+        _money_fact(bd, cause),
     ]
     if cause is not None:
         facts.append(
@@ -90,8 +90,20 @@ def _hypothesis(
     return Hypothesis(
         statement=statement,
         confidence=_confidence(bd, cause, has_words=bool(ids)),
+        verdict=evidence_verdict(bd, cause),
         evidence=Evidence(facts=facts, insight_ids=ids),
     )
+
+
+def _money_fact(bd: Breakdown, cause: Cause | None) -> str:
+    if cause is not None and cause.kind == "tracking_gap":
+        return "no lost-revenue figure: events are missing, customers are not (a data problem)"
+    if cause is not None and cause.kind == "mix_shift":
+        return (
+            f"traffic that moved costs about {bd.impact.currency} "
+            f"{bd.impact.per_week:,.0f} per week"
+        )
+    return f"estimated loss {bd.impact.currency} {bd.impact.per_week:,.0f} per week"
 
 
 def _confidence(bd: Breakdown, cause: Cause | None, *, has_words: bool) -> float:

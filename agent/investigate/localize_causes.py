@@ -12,6 +12,7 @@ from agent.investigate.state import InvestigationState, InvestigationUpdate
 from store.findings import Breakdown, Cause
 from tools.causes import analyse_causes
 from tools.detect import Periods
+from tools.incidents import price_breakdown
 
 # Survey scores are sparse by design, so their absence says nothing about tracking.
 _SPARSE_MEASURES = {"csat", "nps"}
@@ -19,7 +20,7 @@ _WORKERS = 2
 
 
 def localize_causes(state: InvestigationState, runtime: Runtime[RunContext]) -> InvestigationUpdate:
-    """Attach the localized causes to every breakdown."""
+    """Attach the localized causes to every breakdown and price it for its cause's kind."""
     ctx = runtime.context
     periods = run_periods(ctx, state)
     dims = [d for d in ctx.warehouse.dimensions() if d not in ctx.settings.warehouse.ignore_columns]
@@ -34,9 +35,10 @@ def localize_causes(state: InvestigationState, runtime: Runtime[RunContext]) -> 
     def one(bd: Breakdown) -> Breakdown:
         ctx.status(f"Localizing {bd.journey}/{bd.stage} {bd.metric} …")
         cardinality = counts[(bd.journey, bd.stage)]
-        return bd.model_copy(
+        located = bd.model_copy(
             update={"causes": _causes(ctx, bd, periods, dims, cardinality, probes)}
         )
+        return price_breakdown(located)
 
     # Each breakdown's warehouse query overlaps another's analysis (the drivers release the
     # GIL), and a remote warehouse answers two queries in about the time of one.

@@ -1,7 +1,7 @@
-"""Node: file every recommended fix as a `proposed` action awaiting the council.
+"""Node: file each incident's top fix as a `proposed` action awaiting the council.
 
 This is the only side effect an investigation has, and it is idempotent: ids derive from
-the breakdown and the playbook, so scanning the same window twice files nothing new.
+the incident and the playbook, so scanning the same window twice files nothing new.
 """
 
 from __future__ import annotations
@@ -16,5 +16,12 @@ from agent.investigate.state import InvestigationState, InvestigationUpdate
 def propose_actions(state: InvestigationState, runtime: Runtime[RunContext]) -> InvestigationUpdate:
     """Record breakdowns and proposals in SQL; return which actions are new."""
     assert state.as_of is not None
-    filed = file_proposals(runtime.context, state.breakdowns, as_of=state.as_of)
-    return {"breakdowns": filed.breakdowns, "proposed": filed.proposed, "existing": filed.existing}
+    filed = file_proposals(
+        runtime.context, state.breakdowns, as_of=state.as_of, incidents=state.incidents
+    )
+    return {
+        "breakdowns": filed.breakdowns,
+        "incidents": filed.incidents,
+        "proposed": filed.proposed,
+        "existing": filed.existing,
+    }

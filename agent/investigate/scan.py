@@ -9,8 +9,7 @@ from pydantic import BaseModel
 from agent.context import RunContext
 from agent.investigate.check_data_quality import check_data_quality
 from agent.investigate.graph import build_investigation_graph
-from agent.investigate.shard import Shard
-from agent.investigate.state import InvestigationState
+from agent.investigate.state import InvestigationState, Shard
 from agent.llm.protocol import Usage
 from store.errors import InputError, unknown_name
 from store.findings import ScanResult
@@ -58,8 +57,9 @@ def run_scan(
         quality = [i for i in quality if shard.owns(i.journey)]
     result = ScanResult(
         as_of=day,
-        incidents=quality,
+        incidents=[*state.incidents, *quality],
         breakdowns=state.breakdowns,
+        suppressed=state.suppressed,
         notices=[*state.notices, *(i.summary for i in quality)],
     )
     return ScanOutcome(

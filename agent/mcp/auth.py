@@ -11,7 +11,7 @@ import anyio.to_thread
 from mcp.server.auth.provider import AccessToken
 
 from agent.context import RunContext
-from store.web_auth import authenticate
+from store.signin.tokens import authenticate
 
 TOKEN_ENV = "JOURNEYOPS_TOKEN"
 

@@ -29,7 +29,7 @@ from agent.notify.slack_messages import parse_button
 from store.audit import append_event
 from store.gate.actions import get_action
 from store.gate.rules import DecisionRefused
-from store.web_auth import get_user
+from store.signin.tokens import get_user
 
 MAX_AGE_S = 300
 

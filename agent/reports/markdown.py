@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from agent.reports.escape import md_cell, md_text
+from agent.reports.incidents import COLUMNS, incident_rows, suppressed_line
 from store.catalog import MetricDef
 from store.findings import Breakdown, ScanResult, Theme, all_clear_line
 from tools.units import (
@@ -35,6 +36,7 @@ def render_markdown(
     lines = [f"# journeyops scan — week to {result.as_of}", ""]
     if not result.breakdowns:
         lines += [all_clear_line(result), ""]
+    lines += _incidents(result)
     for bd in result.breakdowns:
         lines += _breakdown(bd, metrics[bd.metric])
     lines += ["## Actions waiting for council approval", ""]
@@ -62,6 +64,19 @@ def render_markdown(
 def theme_line(theme: Theme) -> str:
     """Return a surging theme as Markdown: its label (data) and its mentions now and before."""
     return f"{md_text(theme.label)}: {theme_mentions(theme)}"
+
+
+def _incidents(result: ScanResult) -> list[str]:
+    lines: list[str] = []
+    if result.incidents:
+        lines += ["## Incidents", "", "| " + " | ".join(COLUMNS) + " |"]
+        lines.append("|" + "---|" * len(COLUMNS))
+        for row in incident_rows(result.incidents):
+            lines.append("| " + " | ".join(md_cell(cell) for cell in row) + " |")
+        lines.append("")
+    if line := suppressed_line(result.suppressed):
+        lines += [md_text(line), ""]
+    return lines
 
 
 def _breakdown(bd: Breakdown, metric: MetricDef) -> list[str]:
@@ -92,7 +107,7 @@ def _breakdown(bd: Breakdown, metric: MetricDef) -> list[str]:
         lines.append("No localized cause: the change is spread across the stage.")
     lines += ["", "### Hypotheses", ""]
     for h in bd.hypotheses:
-        lines.append(f"- ({format_percent(h.confidence)}) {md_text(h.statement)}")
+        lines.append(f"- ({format_percent(h.confidence)}, {h.verdict}) {md_text(h.statement)}")
         for fact in h.evidence.facts:
             lines.append(f"  - {md_text(fact)}")
     if bd.quotes:

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.reports.escape import one_line, terminal_text
+from agent.reports.incidents import incident_table, suppressed_line
 from store.catalog import MetricDef
 from store.findings import Breakdown, ScanResult, all_clear_line
 from tools.units import (
@@ -40,6 +41,10 @@ def print_report(
     console.rule(terminal_text(f"journeyops scan — week to {result.as_of}"))
     if not result.breakdowns:
         console.print(all_clear_line(result))
+    if result.incidents:
+        console.print(incident_table(result.incidents))
+    if line := suppressed_line(result.suppressed):
+        console.print(terminal_text(line))
     for bd in result.breakdowns:
         console.print(_breakdown_panel(bd, metrics[bd.metric]))
     table = Table(title="Actions waiting for council approval", show_lines=False)
@@ -82,7 +87,7 @@ def _breakdown_panel(bd: Breakdown, metric: MetricDef) -> Panel:
     parts: list[Text | Table] = [head, causes]
     for h in bd.hypotheses[:1]:
         parts.append(
-            Text(f"Hypothesis ({format_percent(h.confidence)}): ", style="bold")
+            Text(f"Hypothesis ({format_percent(h.confidence)}, {h.verdict}): ", style="bold")
             + terminal_text(h.statement)
         )
     for q in bd.quotes[:3]:

@@ -1,10 +1,12 @@
 """`journeyops report weekly`: per journey, what broke, was decided, dispatched, recovered.
 
-The week is the seven days ending on `as_of` (default: today), by when things happened in
-the store: breakdowns recorded by scans (or whose window ended that week), decisions,
-deliveries and outcome checks (`store.gate.history` reads them). For the most valuable
-open proposal of a journey the report adds a one-page funding case; every number in it
-comes from the store or the playbook catalog, none is estimated here.
+The week is the seven days ending on `as_of` (default: the newest day of data), by when
+things happened in the store: breakdowns recorded by scans (or whose window ended that
+week), decisions, deliveries and outcome checks (`store.gate.history` reads them). For the
+most valuable open proposal of a journey the report adds a one-page funding case; every
+number in it comes from the store or the playbook catalog, none is estimated here. It leads
+with the journey's incidents of the newest scan. A tracking gap is a data problem with no money at
+stake, so its fix never gets a funding case.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from agent.context import RunContext
+from agent.reports.incidents import incident_rows, latest_incidents
 from store.breakdowns import get_breakdown
 from store.catalog import MetricDef
-from store.findings import Breakdown
+from store.findings import Breakdown, Incident
 from store.gate.actions import list_actions
 from store.gate.history import JourneyActivity, activity_between
 from store.gate.outcomes import track_record
@@ -60,6 +63,7 @@ class JourneyWeek(BaseModel):
     name: str
     week_start: dt.date
     as_of: dt.date
+    incidents: list[str] = []
     broke: list[str] = []
     decided: list[str] = []
     dispatched: list[str] = []
@@ -69,29 +73,48 @@ class JourneyWeek(BaseModel):
 
 
 def build_weekly(ctx: RunContext, *, as_of: dt.date | None = None) -> list[JourneyWeek]:
-    """Return every journey's week ending on `as_of` (default: today, by the run clock)."""
-    end = as_of or ctx.clock().date()
+    """Return every journey's week ending on `as_of` (default: the newest day of data)."""
+    span = ctx.warehouse.date_range() if as_of is None else None
+    end = as_of or (span[1] if span else ctx.clock().date())
     start = end - dt.timedelta(days=6)
     currency = ctx.settings.money.currency
     weeks = []
     with ctx.sessions() as session:
         record = track_record(session)
+        incidents = latest_incidents(session, data_owner=ctx.settings.incidents.data_owner)
         activity = activity_between(session, start=start, end=end)
         waiting: dict[str, list[ActionRow]] = {}
         for a in list_actions(session, status=ActionStatus.PROPOSED):
             waiting.setdefault(a.journey_id, []).append(a)
         for j in list_journeys(session):
             week = JourneyWeek(journey=j.id, name=j.name, week_start=start, as_of=end)
+            week.incidents = [_incident_line(i) for i in incidents if i.journey == j.id]
             _fill(week, activity.get(j.id, JourneyActivity()), ctx.settings.metrics)
             open_actions = waiting.get(j.id, [])
             week.next = [
                 f"{a.id}: {a.title} ({format_money(a.expected_value_per_week, currency)} / week)"
                 for a in open_actions[:5]
             ]
-            if open_actions:
-                week.funding = funding_case(session, ctx, open_actions[0], record)
+            fundable = [a for a in open_actions if _fundable(a)]
+            if fundable:
+                week.funding = funding_case(session, ctx, fundable[0], record)
             weeks.append(week)
     return weeks
+
+
+def _incident_line(inc: Incident) -> str:
+    stages, metrics, segment, kind, verdict, money = incident_rows([inc])[0][1:]
+    return f"{stages} · {metrics} · {segment}: {kind}, {verdict}, {money} / week at stake"
+
+
+def _fundable(action: ActionRow) -> bool:
+    """Return whether an action may get a funding case: it recovers money, not data."""
+    incident = action.payload.get("incident")
+    kind = incident.get("kind") if isinstance(incident, dict) else action.payload.get("cause_kind")
+    return kind != "tracking_gap" and action.expected_value_per_week > 0
+
+
+_PAST = {"approve": "approved", "reject": "rejected"}
 
 
 def _fill(week: JourneyWeek, activity: JourneyActivity, metrics: Mapping[str, MetricDef]) -> None:
@@ -107,7 +130,8 @@ def _fill(week: JourneyWeek, activity: JourneyActivity, metrics: Mapping[str, Me
             f"({b.severity}, {format_money(b.impact_per_week, b.currency)} / week at stake)"
         )
     for d, a in activity.decided:
-        week.decided.append(f"{d.user_name} {d.decision}d {a.id} ({a.title}): {d.reason}")
+        done = _PAST.get(d.decision, d.decision)
+        week.decided.append(f"{d.user_name} {done} {a.id} ({a.title}): {d.reason}")
     for o, a in activity.dispatched:
         week.dispatched.append(f"{a.id} ({a.title}) to {o.target}: {o.status}")
     for out, a in activity.checked:

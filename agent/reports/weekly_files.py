@@ -46,6 +46,7 @@ def render_markdown(week: JourneyWeek) -> str:
     """Return one journey's weekly review as Markdown (customer text rendered inert)."""
     lines = [f"# {quote_inert(week.name)} — week {week.week_start} to {week.as_of}", ""]
     sections = (
+        ("Incidents", week.incidents),
         ("What broke", week.broke),
         ("What was decided", week.decided),
         ("What was dispatched", week.dispatched),

@@ -38,7 +38,7 @@ from store.signin.sessions import (
     session_user,
     signin_refusal,
 )
-from store.web_auth import authenticate, get_user
+from store.signin.tokens import authenticate, get_user
 
 Permission = Literal["read", "audit", "decide", "chat", "admin"]
 SESSION_COOKIE = "jo_session"

@@ -14,8 +14,8 @@ from agent.actions.decisions import decide_then_resume
 from agent.context import RunContext
 from store.gate.actions import get_action
 from store.gate.rules import DecisionOutcome, DecisionRefused
+from store.signin.tokens import consume_confirmation, issue_confirmation
 from store.states import ActionStatus
-from store.web_auth import consume_confirmation, issue_confirmation
 
 
 @dataclass

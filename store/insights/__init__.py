@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from store.errors import InputLimits
 from store.insights import _chroma as chroma
 from store.insights._fresh import FreshCollection
 from store.insights._ingest import FileRules, Writer, finish_undo
@@ -29,7 +30,6 @@ from store.insights._rows import (
     public,
 )
 from store.insights.embedding import Embedder
-from store.limits import InputLimits
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection

@@ -15,8 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, create_engine, event
 
 from store.catalog import MetricDef
-from store.errors import InputError, WarehouseBusyError
-from store.limits import InputLimits
+from store.errors import InputError, InputLimits, WarehouseBusyError
 from store.warehouse import _aggregates as agg
 from store.warehouse._access import DEFAULT_WAIT_S, DuckAccess, _utc_session, set_process_label
 from store.warehouse._funnel import funnel_order

@@ -22,8 +22,7 @@ import pyarrow.csv as pacsv
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, create_engine, select
 
-from store.errors import InputError
-from store.limits import InputLimits
+from store.errors import InputError, InputLimits
 from store.warehouse._schema import (
     add_columns,
     dimensions_of,

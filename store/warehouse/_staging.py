@@ -15,8 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from store.errors import InputError
-from store.limits import InputLimits
+from store.errors import InputError, InputLimits
 
 RAW = "__jo_raw"
 Run = Callable[[str], list[tuple[object, ...]]]

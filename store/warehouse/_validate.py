@@ -13,8 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from store.errors import InputError
-from store.limits import InputLimits
+from store.errors import InputError, InputLimits
 from store.warehouse._funnel import funnel_order
 from store.warehouse._schema import (
     DERIVED,

@@ -96,7 +96,9 @@ def test_an_obedient_model_cannot_approve_dispatch_or_redirect(
 
     expected_keys = set(
         action_payload(
-            outcome.result.breakdowns[0], outcome.result.breakdowns[0].recommendations[0]
+            outcome.result.breakdowns[0],
+            outcome.result.breakdowns[0].recommendations[0],
+            incident=outcome.result.incidents[0],
         )
     )
     with ctx.sessions() as session:

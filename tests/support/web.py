@@ -31,7 +31,7 @@ from store.findings import (
 )
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
-from store.web_auth import add_user, create_token
+from store.signin.tokens import add_user, create_token
 
 ROLES = ("viewer", "journey_owner", "council_member", "admin")
 # One user per role; each is also on the council with the same role.

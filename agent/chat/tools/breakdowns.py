@@ -14,7 +14,8 @@ from agent.chat.tools.tool import ResultPart, ToolResult
 from store.catalog import MetricDef
 from store.findings import Breakdown, CauseKind, Effort, Severity, action_id
 from store.gate.actions import get_action
-from store.states import ActionStatus
+from store.states import AWAITING_COUNCIL, ActionStatus
+from tools.incidents import incident_key
 from tools.units import format_money, format_p, format_segment, format_share, format_value
 
 
@@ -156,6 +157,11 @@ def localize(breakdown_id: str, *, session: ToolSession) -> Causes:
     )
 
 
+def still_open(filed: ActionStatus | None) -> bool:
+    """Return whether a fix may still be proposed: not filed, or waiting for the council."""
+    return filed is None or filed in AWAITING_COUNCIL
+
+
 def recommend_fixes(breakdown_id: str, *, session: ToolSession) -> Recommendations:
     """Return the fixes for a breakdown ranked by money impact, with their filing status.
 
@@ -167,7 +173,7 @@ def recommend_fixes(breakdown_id: str, *, session: ToolSession) -> Recommendatio
         status = {
             rec.playbook: (row.status if row else None)
             for rec in bd.recommendations
-            for row in [get_action(db, action_id=action_id(bd.id, rec.playbook))]
+            for row in [get_action(db, action_id=action_id(incident_key(bd), rec.playbook))]
         }
     return Recommendations(
         breakdown_id=bd.id,

@@ -13,7 +13,7 @@ from agent.web.auth import Principal, read_form, require
 from agent.web.render import render
 from agent.web.state import WebState, web_state
 from store.audit import recent_events, verify_chain
-from store.web_auth import list_users
+from store.signin.tokens import list_users
 
 router = APIRouter()
 _AUDIT_PAGE = 200

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine
 
-from store.limits import InputLimits
+from store.errors import InputLimits
 from store.warehouse._schema import EVENTS, MEASURES, dimensions_of, existing_columns, record_file
 from store.warehouse._staging import Run, quote_ident, runner, sql_string
 from store.warehouse._validate import CLEAN, stage_file

@@ -19,7 +19,7 @@ from agent.config import DEFAULT_CONFIG
 from store.db import migrate, session_factory
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
-from store.web_auth import add_user, create_token
+from store.signin.tokens import add_user, create_token
 from tests.support.store_fixtures import BACKENDS, fresh_engine, propose_fix
 
 runner = CliRunner()

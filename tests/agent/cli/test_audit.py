@@ -20,7 +20,7 @@ from store.gate.rules import decide
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import AuditEvent, OutboxRow
-from store.web_auth import add_user, create_token
+from store.signin.tokens import add_user, create_token
 from tests.support.receiver import Receiver
 from tests.support.store_fixtures import (
     AUDIT_KEY,

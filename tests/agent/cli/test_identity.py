@@ -24,7 +24,7 @@ from store.db import migrate, session_factory
 from store.gate.records import action_record
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
-from store.web_auth import add_user, create_token, revoke_tokens
+from store.signin.tokens import add_user, create_token, revoke_tokens
 from tests.support.store_fixtures import BACKENDS, fresh_engine, propose_fix
 
 NOW = dt.datetime.now(dt.UTC)

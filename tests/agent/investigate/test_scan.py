@@ -9,8 +9,13 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.cli.app import app
+from agent.workspace import Workspace
 from evals.demo import GroundTruth
+from store.db import make_engine, session_factory, sqlite_url
 from store.findings import ScanResult
+from store.gate.actions import list_actions
+from store.models import ActionRow
+from store.states import AWAITING_COUNCIL
 from tests.support.demo_workspace import copy_home, token_for
 
 runner = CliRunner()
@@ -124,3 +129,93 @@ def test_council_decisions_through_the_cli(demo: tuple[Path, GroundTruth, ScanRe
     assert refused.exit_code == 1
     shown = _run(home, "actions", "show", action)
     assert "proposed" in shown
+
+
+def _open_actions(home: Path) -> list[ActionRow]:
+    engine = make_engine(sqlite_url(Workspace.resolve(home).store_path))
+    try:
+        with session_factory(engine)() as session:
+            return [a for a in list_actions(session) if a.status in AWAITING_COUNCIL]
+    finally:
+        engine.dispose()
+
+
+def test_at_most_one_open_proposal_per_planted_incident(
+    demo: tuple[Path, GroundTruth, ScanResult],
+) -> None:
+    home, truth, _ = demo
+    per_incident: dict[str, list[str]] = {i.id: [] for i in truth.incidents}
+    for a in _open_actions(home):
+        planted = [
+            i.id
+            for i in truth.incidents
+            if a.journey_id == i.journey
+            and (a.payload["stage"] == i.stage or a.payload["segment"] == i.segment)
+        ]
+        assert len(planted) == 1, (a.id, a.title, planted)
+        per_incident[planted[0]].append(a.id)
+    assert all(len(ids) == 1 for ids in per_incident.values()), per_incident
+
+
+def test_scan_json_lists_incidents_beside_breakdowns(
+    demo: tuple[Path, GroundTruth, ScanResult],
+) -> None:
+    _, truth, scan = demo
+    raw = json.loads(scan.model_dump_json())
+    keys = {"id", "kind", "journey", "stages", "metrics", "segment"}
+    keys |= {"money_at_stake_per_week", "verdict", "breakdown_ids"}
+    assert raw["incidents"] and all(keys <= set(i) for i in raw["incidents"])
+    grouped = sorted(b for i in raw["incidents"] for b in i["breakdown_ids"])
+    assert grouped == sorted(b["id"] for b in raw["breakdowns"])
+    mix = next(i for i in scan.incidents if i.kind == "mix_shift")
+    assert len(mix.stages) > 1 and mix.segment == {"channel": "phone"}
+    assert len(scan.incidents) == len(truth.incidents)
+
+
+def test_a_tracking_gap_is_a_data_incident_without_money(
+    demo: tuple[Path, GroundTruth, ScanResult],
+) -> None:
+    _, _, scan = demo
+    gap = next(i for i in scan.incidents if i.kind == "tracking_gap")
+    assert gap.money_at_stake_per_week is None and gap.route_to == "data-platform"
+    assert scan.incidents[-1].kind == "tracking_gap"
+    assert all(r.expected_value_per_week == 0.0 for r in gap.recommendations)
+    assert all(h.verdict for b in scan.breakdowns for h in b.hypotheses)
+
+
+def test_fix_titles_match_the_breakdown_kind(demo: tuple[Path, GroundTruth, ScanResult]) -> None:
+    _, _, scan = demo
+    titles = [
+        r.title for b in scan.breakdowns if b.metric != "conversion" for r in b.recommendations
+    ]
+    assert titles and not [t for t in titles if "convert" in t]
+
+
+def test_weekly_review_of_the_demo_covers_the_newest_data_and_funds_no_data_fix(
+    demo: tuple[Path, GroundTruth, ScanResult], tmp_path: Path
+) -> None:
+    home, truth, _ = demo
+    _run(home, "report", "weekly", "--out", str(tmp_path))
+    md = (tmp_path / "checkout.md").read_text(encoding="utf-8")
+    assert f"week {truth.window_start} to {truth.as_of}" in md
+    assert md.index("## Incidents") < md.index("## What broke")
+    assert "data quality" in md and "Funding case: Repair the event tracking" not in md
+    assert "payback 0.0 days" not in md
+
+
+def test_a_dismissed_incident_is_suppressed_and_the_scan_says_why(
+    demo: tuple[Path, GroundTruth, ScanResult],
+) -> None:
+    home, _, scan = demo
+    mix = next(i for i in scan.incidents if i.kind == "mix_shift")
+    args = ["incidents", "dismiss", mix.id, "--reason", "spring campaign"]
+    refused = runner.invoke(app, ["--home", str(home), *args, "--as", "vera"])
+    assert refused.exit_code == 1 and "vera has no decision right" in refused.output
+    assert "expected by jun recorded" in _run(home, *args, "--as", "jun")
+    again = ScanResult.model_validate_json(_run(home, "scan", "--json"))
+    assert mix.id not in {i.id for i in again.incidents}
+    [why] = again.suppressed
+    assert (why.incident_id, why.feedback, why.by) == (mix.id, "expected", "jun")
+    out = " ".join(_run(home, "scan").split())
+    assert "(1 suppressed by council feedback)" in out and "spring campaign" in out
+    assert "spring campaign" in " ".join(_run(home, "incidents", "list").split())

@@ -16,7 +16,7 @@ from agent.cli.app import app
 from agent.config import Settings
 from agent.context import RunContext
 from agent.investigate.scan import ScanOutcome, run_scan
-from agent.investigate.shard import Shard
+from agent.investigate.state import Shard
 from agent.workspace import Workspace
 from store.errors import InputError
 from store.models import ActionRow, BreakdownRow

@@ -17,7 +17,7 @@ from mcp import Client
 from agent.config import DEFAULT_CONFIG, load_settings
 from agent.context import RunContext, build_context
 from agent.workspace import Workspace
-from store.web_auth import add_user, create_token
+from store.signin.tokens import add_user, create_token
 from tests.support.demo_workspace import copy_home
 
 USER = "maria"

@@ -6,7 +6,7 @@ import anyio
 import pytest
 
 from agent.mcp.auth import MCPAuthError, TokenVerifier, stdio_user
-from store.web_auth import add_user, create_token, disable_user, revoke_tokens
+from store.signin.tokens import add_user, create_token, disable_user, revoke_tokens
 from tests.agent.mcp.conftest import USER, McpHome
 
 

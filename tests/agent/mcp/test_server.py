@@ -12,7 +12,7 @@ from mcp import Client
 from agent.chat.tools.registry import REGISTRY
 from agent.config import SlackSettings
 from agent.mcp.server import SESSION_TTL, ToolHost, build_server
-from store.web_auth import add_user, create_token, revoke_tokens
+from store.signin.tokens import add_user, create_token, revoke_tokens
 from tests.agent.mcp.conftest import McpHome
 from tests.support.slack_api import FakeSlack
 

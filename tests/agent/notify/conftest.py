@@ -16,7 +16,7 @@ from agent.context import RunContext, build_context
 from agent.workspace import Workspace
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
-from store.web_auth import add_user
+from store.signin.tokens import add_user
 from tests.support.slack_api import FakeSlack
 from tests.support.store_fixtures import BACKENDS, store_sessions
 from tests.support.web import NOW, seeded_breakdown

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from agent.web import create_app
 from store.gate.actions import decisions_for, get_action
 from store.models import AuditEvent, OutboxRow
+from store.signin.tokens import disable_user
 from store.states import ActionStatus
-from store.web_auth import disable_user
 from tests.agent.notify.conftest import CHANNEL, SECRET, Seeded
 from tests.support.web import NOW
 

@@ -8,14 +8,17 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from agent.actions.dispatch import Dispatcher
+from agent.actions.proposals import file_proposals
 from agent.cli.app import app
 from agent.config import Settings
 from agent.reports.weekly import HORIZON_WEEKS, build_weekly
-from agent.reports.weekly_files import write_weekly
+from agent.reports.weekly_files import render_markdown, write_weekly
+from store.gate.actions import list_actions
 from store.gate.outcomes import record_outcome
 from store.gate.rules import decide
 from tests.support.receiver import Receiver
-from tests.support.web import INJECTED, NOW, USERS, seeded_context
+from tests.support.web import INJECTED, NOW, USERS, seeded_breakdown, seeded_context
+from tools.incidents import price_breakdown
 from tools.workflows import RetryPolicy, WorkflowTarget
 
 
@@ -116,3 +119,57 @@ def test_cli_writes_the_reports(settings: Settings, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert (out / "checkout.md").exists() and (out / "checkout.html").exists()
+
+
+def test_a_rejection_reads_rejected(settings: Settings, tmp_path: Path) -> None:
+    ctx, action_id = seeded_context(settings, tmp_path / "home")
+    with ctx.sessions.begin() as session:
+        decide(
+            session,
+            action_id=action_id,
+            user=USERS["council_member"],
+            decision="reject",
+            reason="not now",
+            now=NOW,
+        )
+    week = next(w for w in build_weekly(ctx, as_of=NOW.date()) if w.journey == "checkout")
+    assert week.decided and week.decided[0].startswith(f"li rejected {action_id} ")
+    ctx.warehouse.close()
+
+
+def test_a_tracking_gap_leads_as_an_incident_but_never_gets_a_funding_case(
+    settings: Settings, tmp_path: Path
+) -> None:
+    ctx, _ = seeded_context(settings, tmp_path / "home")
+    gap = seeded_breakdown()
+    cause = gap.causes[0].model_copy(update={"kind": "tracking_gap", "segment": {"os": "x"}})
+    fix = gap.recommendations[0].model_copy(
+        update={"playbook": "fix_tracking", "title": "Repair tracking"}
+    )
+    gap = gap.model_copy(
+        update={
+            "id": "bd-gap",
+            "stage": "confirmation",
+            "causes": [cause],
+            "recommendations": [fix],
+        }
+    )
+    gap = price_breakdown(gap)
+    file_proposals(ctx, [gap], as_of=dt.date(2026, 3, 31))
+    with ctx.sessions.begin() as session:
+        for a in list_actions(session):
+            if a.playbook == "rollback_release":
+                decide(
+                    session,
+                    action_id=a.id,
+                    user=USERS["council_member"],
+                    decision="reject",
+                    reason="no",
+                    now=NOW,
+                )
+    week = next(w for w in build_weekly(ctx, as_of=NOW.date()) if w.journey == "checkout")
+    assert week.funding is None
+    assert any("data quality" in i and "none (data owner" in i for i in week.incidents)
+    md = render_markdown(week)
+    assert md.index("## Incidents") < md.index("## What broke")
+    ctx.warehouse.close()

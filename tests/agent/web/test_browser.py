@@ -26,7 +26,7 @@ from agent.web import create_app
 from agent.workspace import Workspace
 from store.gate.actions import get_action, list_actions
 from store.gate.quorum import governing_council
-from store.web_auth import add_user, create_token
+from store.signin.tokens import add_user, create_token
 from tests.support.demo_workspace import copy_home
 from tests.support.receiver import Receiver
 from tools.workflows import RetryPolicy, WorkflowTarget

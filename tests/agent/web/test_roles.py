@@ -32,6 +32,7 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/actions"): "read",
     ("GET", "/actions/{action_id}"): "read",
     ("POST", "/actions/{action_id}/decide"): "decide",
+    ("POST", "/incidents/{incident_id}/feedback"): "decide",
     ("GET", "/audit"): "audit",
     ("GET", "/chat"): "chat",
     ("POST", "/chat"): "chat",
@@ -106,7 +107,7 @@ def test_every_route_admits_exactly_the_roles_its_policy_names(
     csrf = sign_in(client, tokens[role]) if role else ""
     # Sign-out last: it ends the session the other calls ride on.
     for (method, template), access in sorted(POLICY.items(), key=lambda kv: kv[0][1] == "/logout"):
-        path = template.format(action_id=action_id, breakdown_id=bd_id)
+        path = template.format(action_id=action_id, breakdown_id=bd_id, incident_id="inc-0")
         status, location = _call(client, method, path, csrf)
         label = f"{role or 'anonymous'} {method} {path}"
         assert status < 500, label

@@ -17,7 +17,7 @@ from agent.config import Settings
 from agent.context import RunContext
 from agent.web.auth import SESSION_COOKIE
 from store.models import WebConfirmation, WebSession
-from store.web_auth import disable_user, revoke_tokens
+from store.signin.tokens import disable_user, revoke_tokens
 from tests.support.web import app_for, csrf_in, seeded_context, sign_in, tokens_for
 
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)

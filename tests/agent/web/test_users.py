@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from agent.config import Settings
 from agent.context import RunContext
 from store.audit import events_for, verify_chain
-from store.web_auth import WebAuthError, disable_user, revoke_tokens
+from store.signin.tokens import WebAuthError, disable_user, revoke_tokens
 from tests.support.demo_workspace import run_cli
 from tests.support.web import NOW, USERS, app_for, seeded_context, sign_in, tokens_for
 

@@ -24,7 +24,7 @@ from store.gate.rules import decide, payload_hash
 from store.journeys import save_journeys
 from store.journeys.file import CouncilSpec, JourneySpec, MemberSpec
 from store.models import ActionRow
-from store.web_auth import add_user, create_token
+from store.signin.tokens import add_user, create_token
 from tests.support.receiver import Receiver
 from tests.support.store_fixtures import BACKENDS, fresh_engine, propose_fix
 from tools.workflows import RetryPolicy, WorkflowTarget

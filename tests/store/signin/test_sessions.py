@@ -21,7 +21,7 @@ from store.signin.sessions import (
     session_user,
     signin_refusal,
 )
-from store.web_auth import issue_confirmation
+from store.signin.tokens import issue_confirmation
 from tests.support.store_fixtures import BACKENDS, store_sessions
 
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
