@@ -1,4 +1,4 @@
-"""Errors raised by the store for bad user input (events, insights, journeys files)."""
+"""Bad user input: the error that names file, line and field, and the limits input must keep."""
 
 from __future__ import annotations
 
