@@ -209,9 +209,13 @@ def test_a_dismissed_incident_is_suppressed_and_the_scan_says_why(
     home, _, scan = demo
     mix = next(i for i in scan.incidents if i.kind == "mix_shift")
     args = ["incidents", "dismiss", mix.id, "--reason", "spring campaign"]
-    refused = runner.invoke(app, ["--home", str(home), *args, "--as", "vera"])
+    anonymous = runner.invoke(app, ["--home", str(home), *args, "--as", "jun"], env={})
+    assert anonymous.exit_code == 2, "a bare --as must not give feedback"
+    vera = token_for(home, "vera")
+    refused = runner.invoke(app, ["--home", str(home), *args], env=vera)
     assert refused.exit_code == 1 and "vera has no decision right" in refused.output
-    assert "expected by jun recorded" in _run(home, *args, "--as", "jun")
+    jun = runner.invoke(app, ["--home", str(home), *args], env=token_for(home, "jun"))
+    assert jun.exit_code == 0 and "expected by jun recorded" in jun.output
     again = ScanResult.model_validate_json(_run(home, "scan", "--json"))
     assert mix.id not in {i.id for i in again.incidents}
     [why] = again.suppressed
