@@ -80,11 +80,14 @@ class Warehouse:
         *,
         known_stages: Mapping[str, Collection[str]] | None = None,
         progress: Callable[[int, int], None] | None = None,
+        dedupe_rows: bool = False,
     ) -> IngestReport:
         """Validate and load one events file (CSV, CSV.GZ or Parquet) in one transaction.
 
-        Re-ingesting the same content does nothing. A journey listed in `known_stages`
-        only accepts those stages; other journeys are accepted as new. Raise InputError
+        Re-ingesting the same content does nothing; with `dedupe_rows`, rows whose key
+        (ts, journey, stage, customer_id) is already stored are dropped too. A journey
+        listed in `known_stages` only accepts those stages; other journeys are accepted as
+        new. Raise InputError
         naming the file, line and field of the first bad row; the warehouse is unchanged.
         """
         return ingest(
@@ -93,6 +96,7 @@ class Warehouse:
             known_stages=known_stages,
             progress=progress,
             location=self._location,
+            dedupe_rows=dedupe_rows,
         )
 
     # -- catalogue ---------------------------------------------------------------------
