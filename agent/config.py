@@ -14,6 +14,7 @@ from store.catalog import MetricDef
 from tools.causes import LocalizationSettings
 from tools.detect import DetectionSettings
 from tools.recommend import Playbook
+from tools.watch import LiveSettings
 from tools.workflows import WorkflowTarget
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "config.toml"
@@ -115,6 +116,7 @@ class Settings(_Section):
     workflows: dict[str, WorkflowTarget] = {}
     schedule: SchedulerSettings = SchedulerSettings()
     web: WebSettings = WebSettings()
+    live: LiveSettings = LiveSettings()
 
     @model_validator(mode="before")
     @classmethod
@@ -136,6 +138,8 @@ class Settings(_Section):
                     raise ValueError(f"playbooks.{pid}.metrics: unknown metric {m!r}")
             if pb.workflow not in self.workflows:
                 raise ValueError(f"playbooks.{pid}.workflow: unknown workflow {pb.workflow!r}")
+        if self.live.alert_target and self.live.alert_target not in self.workflows:
+            raise ValueError(f"live.alert_target: unknown workflow {self.live.alert_target!r}")
         for name in self.schedule.digest_targets:
             if name not in self.workflows:
                 raise ValueError(f"schedule.digest_targets: unknown workflow {name!r}")
