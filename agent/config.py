@@ -71,12 +71,16 @@ class SchedulerSettings(_Section):
 
     scan_cron: str = "0 6 * * *"
     outcome_cron: str = "30 6 * * *"
+    # One live-watch cycle per firing ("" = off; `journeyops watch` is the other way).
+    watch_cron: str = ""
     digest_targets: list[str] = []
 
     @model_validator(mode="after")
     def _check_crons(self) -> SchedulerSettings:
 
-        for key in ("scan_cron", "outcome_cron"):
+        for key in ("scan_cron", "outcome_cron", "watch_cron"):
+            if key == "watch_cron" and not self.watch_cron:
+                continue
             if not croniter.is_valid(getattr(self, key)):
                 raise ValueError(f"{key}: not a valid cron expression")
         return self

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from croniter import croniter
@@ -24,12 +25,13 @@ from agent.actions.graph import sync_threads
 from agent.actions.outcome_check import check_outcomes
 from agent.context import RunContext
 from agent.investigate.scan import run_scan
+from agent.watch.loop import Watcher
 from store.gate.actions import escalate_overdue
 from store.gate.rules import expire_overdue
 from store.schedule_runs import claim_slot, finish_slot, slot_key
 from tools.workflows import DeliveryError, deliver
 
-Job = Literal["scan", "outcomes"]
+Job = Literal["scan", "outcomes", "watch"]
 _MAX_SLEEP_S = 60.0
 
 
@@ -48,7 +50,10 @@ class Scheduler:
 
     def crons(self) -> dict[Job, str]:
         s = self.ctx.settings.schedule
-        return {"scan": s.scan_cron, "outcomes": s.outcome_cron}
+        crons: dict[Job, str] = {"scan": s.scan_cron, "outcomes": s.outcome_cron}
+        if s.watch_cron:
+            crons["watch"] = s.watch_cron
+        return crons
 
     def run_due(self, *, now: dt.datetime, force: bool = False) -> list[str]:
         """Run each job's most recent firing at or before `now` (every job when `force`)."""
@@ -88,7 +93,10 @@ class Scheduler:
             )
         if not claimed:
             return f"{job} {slot}: already run by another scheduler; skipped"
-        summary = self._scan(slot) if job == "scan" else self._outcomes()
+        if job == "watch":
+            summary = self._watch()
+        else:
+            summary = self._scan(slot) if job == "scan" else self._outcomes()
         with self.ctx.sessions.begin() as session:
             finish_slot(session, job=job, fire_at=fire_at, summary=summary, now=self.ctx.clock())
         return f"{job} {slot}: " + ", ".join(f"{k}={v}" for k, v in summary.items())
@@ -151,6 +159,24 @@ class Scheduler:
                 self.ctx.status(f"digest to {name} failed: {exc}")
                 results.append(f"{name}:failed")
         return " ".join(results) or "none"
+
+    def _watch(self) -> dict[str, object]:
+        live = self.ctx.settings.live
+        watcher = Watcher(
+            self.ctx,
+            drop_dir=Path(live.drop_dir) if live.drop_dir else None,
+            environ=self.environ,
+        )
+        result = watcher.cycle()
+        c = result.cycle
+        return {
+            "files": len(result.drops),
+            "series": c.series,
+            "alarmed": c.alarmed,
+            "opened": len(c.opened),
+            "confirmed": len(c.confirmed),
+            "resolved": len(c.resolved),
+        }
 
     def _outcomes(self) -> dict[str, object]:
 

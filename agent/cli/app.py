@@ -18,6 +18,7 @@ from agent.cli.dispatch import dispatch_command
 from agent.cli.env import CliEnv, env
 from agent.cli.eval import demo_data, eval_app
 from agent.cli.metrics import metrics_app
+from agent.cli.watch import watch
 from agent.cli.web import report_app, schedule, serve, tokens_app, users_app
 from agent.config import ConfigError
 from agent.llm.protocol import LLMError
@@ -44,6 +45,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(report_app, name="report")
 app.add_typer(metrics_app, name="metrics")
+app.command()(watch)
 console = Console()
 err_console = Console(stderr=True)
 

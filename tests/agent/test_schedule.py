@@ -154,3 +154,15 @@ def test_outcome_job_expires_stale_proposals_and_brings_their_threads_along(
     # Nothing lags any more: a second pass syncs nothing.
     again = Scheduler(small, environ={}).run_job("outcomes", fire_at=FIRE + dt.timedelta(days=1))
     assert "expired=0" in again and "threads_synced=0" in again, again
+
+
+def test_watch_job_runs_one_watch_cycle_per_firing(small: RunContext) -> None:
+    schedule = small.settings.schedule.model_copy(update={"watch_cron": "*/5 * * * *"})
+    small.settings = small.settings.model_copy(update={"schedule": schedule})
+    scheduler = Scheduler(small, environ={"S": SECRET})
+    at = FIRE + dt.timedelta(minutes=5)
+    lines = scheduler.run_due(now=at)
+    assert len(lines) == 1 and lines[0].startswith(f"watch {at.isoformat()}: files=0, series=")
+    assert scheduler.run_due(now=at) == [
+        f"watch {at.isoformat()}: already run by another scheduler; skipped"
+    ]
