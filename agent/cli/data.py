@@ -88,6 +88,14 @@ def journeys_list(ctx: typer.Context) -> None:
 def ingest_events(
     ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="Events files (CSV or Parquet).")],
+    dedupe_rows: Annotated[
+        bool,
+        typer.Option(
+            "--dedupe-rows",
+            help="Skip rows already stored (same ts, journey, stage, customer_id): "
+            "for overlapping micro-batches.",
+        ),
+    ] = False,
 ) -> None:
     """Validate and load events; each file is one transaction and is loaded only once."""
     # Imported when the command runs, for start-up time.
@@ -97,14 +105,15 @@ def ingest_events(
     for file in files:
         with _progress() as progress:
             task = progress.add_task(f"Ingesting {file.name}", total=None)
-            done = ingest_one(run, file, progress=_tracker(progress, task))
+            done = ingest_one(run, file, progress=_tracker(progress, task), dedupe_rows=dedupe_rows)
         report = done.report
         if report.already_ingested:
             console.print(f"{file}: already ingested, nothing to do")
             continue
         rate = report.rows / max(report.seconds, 1e-9)
+        dupes = f", {report.duplicates:,} already stored" if report.duplicates else ""
         console.print(
-            f"{file}: {report.rows:,} events in {report.seconds:.1f} s ({rate:,.0f} rows/s)"
+            f"{file}: {report.rows:,} events in {report.seconds:.1f} s ({rate:,.0f} rows/s){dupes}"
         )
         for journey, stages in done.registered.items():
             console.print(

@@ -57,7 +57,7 @@ def _holiday_bins(ctx: RunContext, bins: np.ndarray) -> np.ndarray:
         return np.zeros(len(bins), dtype=bool)
     minutes = ctx.settings.live.bin_minutes
     days = pd.to_datetime(bins * minutes * 60, unit="s").date
-    return np.isin(days, list(holidays))
+    return np.isin(days, np.array(list(holidays), dtype=object))
 
 
 def run_cycle(

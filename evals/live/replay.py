@@ -162,7 +162,7 @@ def _replay_days(
         nxt = now + step
         write_batch(events[(ts >= now) & (ts < nxt)], drop / f"{nxt:%Y%m%dT%H%M}.csv")
         now = nxt
-        ctx.clock = lambda at=now: at
+        ctx.clock = _fixed(now)
         result = watcher.cycle()
         out.cycle_seconds.append(result.cycle.seconds)
         for ident in result.cycle.opened:
@@ -179,3 +179,7 @@ def _replay_days(
             for bd in outcome.result.breakdowns:
                 if bd.metric == "conversion" and bd.current < bd.baseline:
                     out.scanned.append((bd.stage, as_of, reported))
+
+
+def _fixed(at: dt.datetime) -> Callable[[], dt.datetime]:
+    return lambda: at

@@ -74,7 +74,9 @@ def _pct(values: list[float], q: float) -> float | None:
 def score(rep: Replayed, *, seed: int, batch_minutes: int) -> LiveReport:
     """Return the report of a replay."""
     volume = {s.stage: s.visits_per_hour for s in rep.stages}
-    cases, watch_used, scan_used = [], set(), set()
+    cases: list[CaseResult] = []
+    watch_used: set[int] = set()
+    scan_used: set[int] = set()
     for b in rep.breaks:
         hits = [
             (i, o)

@@ -48,7 +48,7 @@ def bin_of(ts: dt.datetime, minutes: int) -> int:
 
 
 def _bin(t: TableClause, minutes: int) -> ColumnElement[int]:
-    seconds = cast(func.extract("epoch", t.c.ts), Double())
+    seconds: ColumnElement[float] = cast(func.extract("epoch", t.c.ts), Double())
     return cast(func.floor(seconds / (minutes * 60)), BigInteger()).label("bin")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ _CHI2_MEDIAN = 0.4549
 _MAX_PHI = 25.0
 SERIES_COLUMNS = ["journey", "stage", "metric", "dim", "value"]
 # One row per series and hour of the week.
-BaselineTable = pd.DataFrame
+BaselineTable: TypeAlias = pd.DataFrame
 BASELINE_COLUMNS = [
     "series",
     *SERIES_COLUMNS,
@@ -73,7 +74,8 @@ def build_baselines(
     kept = [p for p in parts if not p.empty]
     if not kept:
         return pd.DataFrame(columns=BASELINE_COLUMNS)
-    return pd.concat(kept, ignore_index=True)[BASELINE_COLUMNS]
+    table: pd.DataFrame = pd.concat(kept, ignore_index=True)[BASELINE_COLUMNS]
+    return table
 
 
 def _one_metric(
@@ -120,7 +122,8 @@ def unit_variance(num: np.ndarray, num2: np.ndarray, den: np.ndarray) -> np.ndar
     mean = num / den
     var = num2 / den - mean * mean
     floor = 1e-4 * np.maximum(mean * mean, 1e-4)
-    return np.maximum(var, floor)
+    out: np.ndarray = np.maximum(var, floor)
+    return out
 
 
 def _dispersion(cells: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:

@@ -37,3 +37,19 @@ def test_watch_refuses_a_missing_drop_folder_in_one_line(tmp_path: Path) -> None
     )
     assert out.exit_code != 0
     assert isinstance(out.exception, Exception) and "--drop-dir" in str(out.exception)
+
+
+def test_ingest_events_dedupe_rows_skips_visits_already_stored(tmp_path: Path) -> None:
+    home = str(tmp_path / "home")
+    first = tmp_path / "a.csv"
+    first.write_text(HEADER + "2026-03-01T10:00:00Z,checkout,cart,c1,1,web\n")
+    second = tmp_path / "b.csv"
+    second.write_text(
+        HEADER
+        + "2026-03-01T10:00:00Z,checkout,cart,c1,1,web\n"
+        + "2026-03-01T10:05:00Z,checkout,cart,c2,0,web\n"
+    )
+    assert runner.invoke(app, ["--home", home, "ingest", "events", str(first)]).exit_code == 0
+    out = runner.invoke(app, ["--home", home, "ingest", "events", "--dedupe-rows", str(second)])
+    assert out.exit_code == 0, out.output
+    assert "1 events" in out.output and "1 already stored" in out.output
