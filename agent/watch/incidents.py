@@ -186,14 +186,15 @@ def _update(
     live = ctx.settings.live
     st = sig.state
     healthy = st.recent_den > 0 and st.recent_z < _HEALTHY_Z
+    healthy_cycles = row.healthy_cycles + 1 if healthy else 0
     fields: dict[str, object] = {
         "updated_at": now,
         "cycles": row.cycles + 1,
-        "healthy_cycles": row.healthy_cycles + 1 if healthy else 0,
+        "healthy_cycles": healthy_cycles,
         "peak_statistic": max(row.peak_statistic, st.statistic),
         **_numbers(ctx, sig),
     }
-    if fields["healthy_cycles"] >= live.resolve_cycles:  # type: ignore[operator]
+    if healthy_cycles >= live.resolve_cycles:
         fields.update(
             status="resolved",
             resolved_at=now,
