@@ -17,6 +17,7 @@ import pandas as pd
 
 from agent.context import RunContext
 from store.catalog import MetricDef
+from store.journeys import list_journeys
 from store.live.baselines import baseline_day, read_baselines, replace_baselines
 from store.warehouse.binned import binned_series
 from tools.watch import build_baselines
@@ -58,7 +59,9 @@ def watched_metrics(ctx: RunContext) -> list[MetricDef]:
 def _candidate_dims(ctx: RunContext, day: dt.date) -> list[str]:
     ignore = set(ctx.settings.warehouse.ignore_columns)
     dims = [d for d in ctx.warehouse.dimensions() if d not in ignore]
-    stages = [(j, s) for j, ss in ctx.warehouse.journeys().items() for s in ss]
+    # The store's journeys, not the warehouse's funnel inference, which reads all history.
+    with ctx.sessions() as session:
+        stages = [(j.id, s) for j in list_journeys(session) for s in j.stages]
     if not dims or not stages:
         return []
     counts = ctx.warehouse.stage_distinct_counts(
