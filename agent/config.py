@@ -17,6 +17,7 @@ from tools.causes import LocalizationSettings
 from tools.data_quality import DataQualitySettings
 from tools.detect import DetectionSettings
 from tools.recommend import Playbook
+from tools.watch import LiveSettings
 from tools.workflows import WorkflowTarget
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "config.toml"
@@ -77,16 +78,15 @@ class SchedulerSettings(_Section):
     scan_cron: str = "0 6 * * *"
     outcome_cron: str = "30 6 * * *"
     digest_targets: list[str] = []
-    # The weekly review by email ([email]); empty means it is not scheduled.
+    # Optional ("" = off): a live-watch cycle per firing; the weekly review by email.
+    watch_cron: str = ""
     weekly_cron: str = ""
 
     @model_validator(mode="after")
     def _check_crons(self) -> SchedulerSettings:
-
-        for key in ("scan_cron", "outcome_cron", "weekly_cron"):
-            if (key != "weekly_cron" or self.weekly_cron) and not croniter.is_valid(
-                getattr(self, key)
-            ):
+        for key in ("scan_cron", "outcome_cron", "weekly_cron", "watch_cron"):
+            value = getattr(self, key)
+            if (value or key in ("scan_cron", "outcome_cron")) and not croniter.is_valid(value):
                 raise ValueError(f"{key}: not a valid cron expression")
         return self
 
@@ -219,8 +219,8 @@ class Settings(_Section):
     email: EmailSettings = EmailSettings()
     security: SecuritySettings = SecuritySettings()
     chat: ChatSettings = ChatSettings()
-
     incidents: IncidentSettings = IncidentSettings()
+    live: LiveSettings = LiveSettings()
 
     @model_validator(mode="before")
     @classmethod
@@ -242,6 +242,8 @@ class Settings(_Section):
                     raise ValueError(f"playbooks.{pid}.metrics: unknown metric {m!r}")
             if pb.workflow not in self.workflows:
                 raise ValueError(f"playbooks.{pid}.workflow: unknown workflow {pb.workflow!r}")
+        if self.live.alert_target and self.live.alert_target not in self.workflows:
+            raise ValueError(f"live.alert_target: unknown workflow {self.live.alert_target!r}")
         for name in self.schedule.digest_targets:
             if name not in self.workflows:
                 raise ValueError(f"schedule.digest_targets: unknown workflow {name!r}")

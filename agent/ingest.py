@@ -34,9 +34,12 @@ def load_journeys(ctx: RunContext, path: Path) -> list[str]:
 
 
 def ingest_events(
-    ctx: RunContext, path: Path, *, progress: Progress | None = None
+    ctx: RunContext, path: Path, *, progress: Progress | None = None, dedupe_rows: bool = False
 ) -> EventsIngested:
-    """Validate and load one events file; register journeys nobody declared."""
+    """Validate and load one events file; register journeys nobody declared.
+
+    `dedupe_rows` drops rows already stored under the same row key (overlapping batches).
+    """
     with ctx.sessions() as session:
         known = {j.id: list(j.stages) for j in list_journeys(session) if j.declared}
     report = ctx.warehouse.ingest_events(
@@ -45,6 +48,7 @@ def ingest_events(
         progress=progress,
         limits=ctx.settings.inputs,
         now=ctx.clock(),
+        dedupe_rows=dedupe_rows,
     )
     registered: dict[str, list[str]] = {}
     if report.already_ingested:

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from croniter import croniter
@@ -26,13 +27,14 @@ from agent.context import RunContext
 from agent.investigate.scan import run_scan
 from agent.notify.mail import MailError, email_digest, email_weekly
 from agent.notify.slack_channel import post_new_proposals
+from agent.watch.loop import Watcher
 from store.errors import InputError
 from store.gate.actions import escalate_overdue
 from store.gate.rules import expire_overdue
 from store.schedule_runs import claim_slot, finish_slot, slot_key
 from tools.workflows import DeliveryError, deliver
 
-Job = Literal["scan", "outcomes", "weekly"]
+Job = Literal["scan", "outcomes", "weekly", "watch"]
 _MAX_SLEEP_S = 60.0
 
 
@@ -54,6 +56,8 @@ class Scheduler:
         crons: dict[Job, str] = {"scan": s.scan_cron, "outcomes": s.outcome_cron}
         if s.weekly_cron:
             crons["weekly"] = s.weekly_cron
+        if s.watch_cron:
+            crons["watch"] = s.watch_cron
         return crons
 
     def run_due(self, *, now: dt.datetime, force: bool = False) -> list[str]:
@@ -96,6 +100,8 @@ class Scheduler:
             return f"{job} {slot}: already run by another scheduler; skipped"
         if job == "weekly":
             summary = self._weekly()
+        elif job == "watch":
+            summary = self._watch()
         else:
             summary = self._scan(slot) if job == "scan" else self._outcomes()
         with self.ctx.sessions.begin() as session:
@@ -179,6 +185,24 @@ class Scheduler:
             self.ctx.status(str(exc))
             return {"email": "failed"}
         return {"email": len(lines)}
+
+    def _watch(self) -> dict[str, object]:
+        live = self.ctx.settings.live
+        watcher = Watcher(
+            self.ctx,
+            drop_dir=Path(live.drop_dir) if live.drop_dir else None,
+            environ=self.environ,
+        )
+        result = watcher.cycle()
+        c = result.cycle
+        return {
+            "files": len(result.drops),
+            "series": c.series,
+            "alarmed": c.alarmed,
+            "opened": len(c.opened),
+            "confirmed": len(c.confirmed),
+            "resolved": len(c.resolved),
+        }
 
     def _outcomes(self) -> dict[str, object]:
 

@@ -15,12 +15,12 @@ from agent.cli.actions import actions_app, pending_actions
 from agent.cli.audit import audit_app, outcomes_app
 from agent.cli.channels import mcp, slack_app
 from agent.cli.chat import ask, chat
-from agent.cli.data import ingest_app, insights_app, journeys_app
+from agent.cli.data import ingest_app, insights_app, journeys_app, metrics_app
 from agent.cli.dispatch import dispatch_command
 from agent.cli.env import CliEnv, env, parse_day
 from agent.cli.eval import demo_data, eval_app
 from agent.cli.incidents import incidents_app
-from agent.cli.metrics import metrics_app
+from agent.cli.watch import watch
 from agent.cli.web import report_app, schedule, serve, tokens_app, users_app
 from agent.config import ConfigError
 from agent.llm.protocol import LLMError
@@ -54,8 +54,8 @@ app.add_typer(report_app, name="report")
 app.add_typer(metrics_app, name="metrics")
 app.command()(mcp)
 app.add_typer(slack_app, name="slack")
-
 app.add_typer(incidents_app, name="incidents")
+app.command()(watch)
 console = Console()
 err_console = Console(stderr=True)
 # Set by the root `--debug` option; read by `main` when a command fails.

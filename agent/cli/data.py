@@ -1,4 +1,4 @@
-"""CLI: load journey definitions and ingest events and insights."""
+"""CLI: the data you bring: journeys, events, insights and the metric catalog (dbt too)."""
 
 from __future__ import annotations
 
@@ -93,6 +93,14 @@ def journeys_list(ctx: typer.Context) -> None:
 def ingest_events(
     ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="Events files (CSV or Parquet).")],
+    dedupe_rows: Annotated[
+        bool,
+        typer.Option(
+            "--dedupe-rows",
+            help="Skip rows already stored (same ts, journey, stage, customer_id): "
+            "for overlapping micro-batches.",
+        ),
+    ] = False,
 ) -> None:
     """Validate and load events; each file is one transaction and is loaded only once."""
     # Imported when the command runs, for start-up time.
@@ -102,15 +110,17 @@ def ingest_events(
     for file in files:
         with _progress() as progress:
             task = progress.add_task(f"Ingesting {file.name}", total=None)
-            done = ingest_one(run, file, progress=_tracker(progress, task))
+            done = ingest_one(run, file, progress=_tracker(progress, task), dedupe_rows=dedupe_rows)
         report = done.report
         if report.already_ingested:
             console.print(terminal_text(f"{file}: already ingested, nothing to do"))
             continue
         rate = report.rows / max(report.seconds, 1e-9)
+        dupes = f", {report.duplicates:,} already stored" if report.duplicates else ""
         console.print(
             terminal_text(
-                f"{file}: {report.rows:,} events in {report.seconds:.1f} s ({rate:,.0f} rows/s)"
+                f"{file}: {report.rows:,} events in {report.seconds:.1f} s "
+                f"({rate:,.0f} rows/s){dupes}"
             )
         )
         for journey, stages in done.registered.items():
@@ -178,3 +188,68 @@ def insights_remove(
     console.print(
         f"Removed {removed:,} of {len(wanted):,} insights ({len(wanted) - removed:,} not stored)"
     )
+
+
+# CLI: the metric catalog — list it, and import metric definitions from a dbt project.
+
+metrics_app = typer.Typer(help="The metric catalog.", no_args_is_help=True)
+import_app = typer.Typer(help="Import metric definitions.", no_args_is_help=True)
+metrics_app.add_typer(import_app, name="import")
+
+
+@metrics_app.command("list")
+def metrics_list(ctx: typer.Context) -> None:
+    """List the catalog's metrics: the ratio of sums, direction, unit and money per unit."""
+    table = Table(title="Metric catalog")
+    # The metric name is what users type elsewhere, so it is never cut; the rest may wrap.
+    table.add_column("metric", no_wrap=True)
+    for col in ("label", "ratio of sums", "better", "unit", "money per unit"):
+        table.add_column(col)
+    for m in env(ctx).settings.metrics.values():
+        money = m.unit_value_column or f"{m.unit_value:g}"
+        ratio = f"{m.numerator.text} / {m.denominator.text}"
+        table.add_row(*(Text(v) for v in (m.name, m.label, ratio, m.direction, m.unit, money)))
+    console.print(table)
+
+
+@import_app.command("dbt")
+def import_dbt(
+    path: Annotated[Path, typer.Argument(help="The dbt project folder (holds dbt_project.yml).")],
+    out: Annotated[Path, typer.Option(help="TOML file to write the mapped metrics to.")] = Path(
+        "dbt-metrics.toml"
+    ),
+    force: Annotated[bool, typer.Option(help="Overwrite OUT if it exists.")] = False,
+) -> None:
+    """Map a dbt project's semantic layer (MetricFlow YAML) onto the metric catalog.
+
+    Writes the metrics that are ratios of sums to OUT and lists those that are not, with
+    the reason. Add OUT to `include` in the `catalog` table of config.toml to use them.
+    """
+    # Imported when the command runs, for start-up time.
+    from store.dbt_project import read_dbt_project
+    from tools.catalog_toml import render_toml
+    from tools.dbt_metrics import map_project
+
+    result = map_project(read_dbt_project(path))
+    if out.exists() and not force:
+        raise typer.BadParameter(f"{out} exists; pass --force to overwrite it", param_hint="--out")
+    out.write_text(render_toml(result, source=path), encoding="utf-8")
+    mapped = Table(title=f"Mapped ({len(result.mapped)}) → {out}")
+    for col in ("metric", "ratio of sums", "better", "unit", "notes"):
+        mapped.add_column(col)
+    for m in result.mapped:
+        ratio = f"{m.metric.numerator.text} / {m.metric.denominator.text}"
+        cells = (m.name, ratio, m.metric.direction, m.metric.unit, "; ".join(m.notes))
+        mapped.add_row(*(Text(c) for c in cells))
+    console.print(mapped)
+    if result.unmapped:
+        skipped = Table(title=f"Not mapped ({len(result.unmapped)})")
+        for col in ("metric", "defined at", "reason"):
+            skipped.add_column(col)
+        for u in result.unmapped:
+            skipped.add_row(Text(u.name), Text(u.source), Text(u.reason))
+        console.print(skipped)
+    dims = sorted({d for ds in result.dimensions.values() for d in ds})
+    if dims:
+        console.print(Text(f"Dimensions the semantic models declare: {', '.join(dims)}"))
+    console.print(Text(f'Use them: add "{out}" to include = [...] under [catalog] in config.toml'))

@@ -225,3 +225,39 @@ def demo_data(
         f"Wrote {manifest.events:,} events and {manifest.insights:,} insights to {out} "
         f"in {manifest.seconds:.1f} s (ground truth: {manifest.ground_truth_file.name})"
     )
+
+
+@eval_app.command("live")
+def live(
+    seed: Annotated[int, typer.Option(help="Seed of the generated days and breaks.")] = 16,
+    days: Annotated[int, typer.Option(help="Days replayed in micro-batches.")] = 4,
+    break_days: Annotated[int, typer.Option(help="Days (from the first) with breaks.")] = 4,
+    batch_minutes: Annotated[int, typer.Option(help="Minutes per micro-batch file.")] = 15,
+    scan: Annotated[bool, typer.Option(help="Also run the daily scan as the baseline.")] = True,
+    cost: Annotated[
+        bool, typer.Option("--cost", help="Time a cycle at 1M and 10M stored events instead.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Replay days through ingest and `watch`: time to detect and false alarms vs the scan."""
+    # Imported when the command runs, for start-up time.
+    from evals.live.cost import run_cost
+    from evals.live.report import run_live
+
+    say = (lambda _m: None) if as_json else (lambda m: console.print(m, style="dim"))
+    report = (
+        run_cost(status=say)
+        if cost
+        else run_live(
+            seed=seed,
+            days=days,
+            break_days=break_days,
+            batch_minutes=batch_minutes,
+            scan=scan,
+            status=say,
+        )
+    )
+    if as_json:
+        sys.stdout.write(report.model_dump_json() + "\n")
+        return
+    console.print_json(report.model_dump_json(exclude={"cases"}))

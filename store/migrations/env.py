@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import store.live  # noqa: F401  (registers the live watch's tables on Base.metadata)
 from store.models import Base
 
 connection = context.config.attributes.get("connection")

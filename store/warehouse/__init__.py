@@ -106,13 +106,15 @@ class Warehouse:
         progress: Callable[[int, int], None] | None = None,
         limits: InputLimits | None = None,
         now: datetime | None = None,
+        dedupe_rows: bool = False,
     ) -> IngestReport:
         """Validate and load one events file (CSV, CSV.GZ or Parquet) in one transaction.
 
-        Re-ingesting the same content does nothing; a journey in `known_stages` only accepts
-        those stages. Rows are checked against `limits` (dates after `now`, measure ranges,
-        columns, distinct values); the first bad row raises InputError naming file, line
-        and field, and the warehouse is unchanged.
+        Re-ingesting the same content does nothing; with `dedupe_rows`, rows whose key
+        (ts, journey, stage, customer_id) is stored already are dropped too. A journey in
+        `known_stages` only accepts those stages. Rows are checked against `limits` (dates
+        after `now`, measure ranges, columns, distinct values); the first bad row raises
+        InputError naming file, line and field, and the warehouse is unchanged.
         """
         rules = Rules(limits=limits or InputLimits(), now=now or datetime.now(UTC))
         with self._writing() as engine:
@@ -123,6 +125,7 @@ class Warehouse:
                 progress=progress,
                 location=self._location,
                 rules=rules,
+                dedupe_rows=dedupe_rows,
             )
 
     def columns(self) -> list[str]:

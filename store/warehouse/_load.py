@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, create_engine, select
 
 from store.errors import InputError, InputLimits
+from store.warehouse._dedupe import drop_known_rows_native, drop_known_rows_streamed
 from store.warehouse._schema import (
     add_columns,
     dimensions_of,
@@ -57,6 +58,8 @@ class IngestReport(BaseModel):
     journeys: dict[str, list[str]]
     dimensions: list[str]
     seconds: float
+    # Rows dropped because the warehouse (or the file itself) already held their row key.
+    duplicates: int = 0
 
 
 def _write_share(progress: Progress | None) -> Progress | None:
@@ -105,10 +108,12 @@ def ingest(
     progress: Progress | None,
     location: Path | None = None,
     rules: Rules | None = None,
+    dedupe_rows: bool = False,
 ) -> IngestReport:
     """Validate and load one events file; see `Warehouse.ingest_events`.
 
     `location` is where a Spark warehouse keeps its Parquet files (unused elsewhere).
+    `dedupe_rows` drops rows whose row key is already stored (not on Spark).
     """
     began = time.perf_counter()
     rules = rules or Rules()
@@ -120,8 +125,10 @@ def ingest(
     if done is not None:
         report = done.model_copy(update={"file": path})
     elif engine.dialect.name == "duckdb":
-        report = _ingest_native(engine, path, sha, known_stages, progress, rules)
+        report = _ingest_native(engine, path, sha, known_stages, progress, rules, dedupe_rows)
     elif engine.dialect.name == DIALECT:
+        if dedupe_rows:
+            raise ValueError("row de-duplication is not supported on a Spark warehouse")
         if location is None:
             raise ValueError("a Spark warehouse needs the location of its Parquet files")
         total, journeys, dims = spark_load.ingest(
@@ -136,7 +143,7 @@ def ingest(
             seconds=0.0,
         )
     else:
-        report = _ingest_streamed(engine, path, sha, known_stages, progress, rules)
+        report = _ingest_streamed(engine, path, sha, known_stages, progress, rules, dedupe_rows)
     return report.model_copy(update={"seconds": time.perf_counter() - began})
 
 
@@ -147,7 +154,9 @@ def _ingest_native(
     known_stages: Mapping[str, Collection[str]] | None,
     progress: Callable[[int, int], None] | None,
     rules: Rules,
+    dedupe_rows: bool,
 ) -> IngestReport:
+    dupes = 0
     with engine.connect() as conn:
         run = runner(conn)
         try:
@@ -157,20 +166,29 @@ def _ingest_native(
             write_progress = _write_share(progress)
             dims = dimensions_of(columns)
             with conn.begin():
+                if dedupe_rows:
+                    dupes = drop_known_rows_native(run)
                 prepare_target(conn, columns)
+                # Deleted staging rows keep the others' rowids, so chunk over the original count.
                 insert_native(run, columns, total, write_progress)
                 record_file(
-                    conn, sha=sha, path=path, rows=total, journeys=journeys, dimensions=dims
+                    conn,
+                    sha=sha,
+                    path=path,
+                    rows=total - dupes,
+                    journeys=journeys,
+                    dimensions=dims,
                 )
         finally:
             drop_staging(conn)
     return IngestReport(
         file=path,
-        rows=total,
+        rows=total - dupes,
         already_ingested=False,
         journeys=journeys,
         dimensions=dims,
         seconds=0.0,
+        duplicates=dupes,
     )
 
 
@@ -181,13 +199,16 @@ def _ingest_streamed(
     known_stages: Mapping[str, Collection[str]] | None,
     progress: Callable[[int, int], None] | None,
     rules: Rules,
+    dedupe_rows: bool,
 ) -> IngestReport:
     staging_engine = create_engine("duckdb:///:memory:")
+    dupes = 0
     try:
         with staging_engine.connect() as staging:
+            run = runner(staging)
             columns, total, journeys = stage_file(
                 staging,
-                runner(staging),
+                run,
                 path,
                 known_stages,
                 progress,
@@ -197,20 +218,28 @@ def _ingest_streamed(
             write_progress = _write_share(progress)
             dims = dimensions_of(columns)
             with engine.begin() as conn:
+                if dedupe_rows:
+                    dupes = drop_known_rows_streamed(staging, run, conn)
                 prepare_target(conn, columns)
-                insert_streamed(staging, conn, columns, total, write_progress)
+                insert_streamed(staging, conn, columns, total - dupes, write_progress)
                 record_file(
-                    conn, sha=sha, path=path, rows=total, journeys=journeys, dimensions=dims
+                    conn,
+                    sha=sha,
+                    path=path,
+                    rows=total - dupes,
+                    journeys=journeys,
+                    dimensions=dims,
                 )
     finally:
         staging_engine.dispose()
     return IngestReport(
         file=path,
-        rows=total,
+        rows=total - dupes,
         already_ingested=False,
         journeys=journeys,
         dimensions=dims,
         seconds=0.0,
+        duplicates=dupes,
     )
 
 

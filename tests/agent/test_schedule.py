@@ -213,3 +213,15 @@ def test_the_weekly_job_emails_each_journey_s_review_when_scheduled(small: RunCo
     (mail,) = smtp.received
     assert mail.recipients == ["council@example.com"]
     assert mail.message["Subject"].startswith("Weekly review: ")
+
+
+def test_watch_job_runs_one_watch_cycle_per_firing(small: RunContext) -> None:
+    schedule = small.settings.schedule.model_copy(update={"watch_cron": "*/5 * * * *"})
+    small.settings = small.settings.model_copy(update={"schedule": schedule})
+    scheduler = Scheduler(small, environ={"S": SECRET})
+    at = FIRE + dt.timedelta(minutes=5)
+    lines = scheduler.run_due(now=at)
+    assert len(lines) == 1 and lines[0].startswith(f"watch {at.isoformat()}: files=0, series=")
+    assert scheduler.run_due(now=at) == [
+        f"watch {at.isoformat()}: already run by another scheduler; skipped"
+    ]

@@ -14,6 +14,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
 import store.db
+import store.live
 from store.db import migrate
 from store.models import Base
 from tests.support.store_fixtures import BACKENDS, fresh_engine
@@ -43,7 +44,7 @@ def test_migrate_twice_changes_nothing(engine: Engine) -> None:
     tables = sorted(inspect(engine).get_table_names())
     migrate(engine)
     assert sorted(inspect(engine).get_table_names()) == tables
-    assert _head(engine) == "0006"
+    assert _head(engine) == "0010"
     assert {"actions", "decisions", "audit_events", "journeys", "councils"} <= set(tables)
 
 
@@ -56,4 +57,4 @@ def test_downgrade_to_nothing_and_back(engine: Engine) -> None:
         command.downgrade(config, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     migrate(engine)
-    assert _head(engine) == "0006"
+    assert _head(engine) == "0010"

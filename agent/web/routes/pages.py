@@ -26,6 +26,7 @@ from agent.web.auth import (
 from agent.web.render import render
 from agent.web.state import WebState, web_state
 from agent.web.views.health import breakdown_view, overview
+from agent.web.views.live import live_incidents
 
 router = APIRouter()
 
@@ -99,8 +100,10 @@ def logout(request: Request, _me: Annotated[Principal, Depends(require("read"))]
 @router.get("/", response_class=HTMLResponse)
 def health(request: Request, _me: Annotated[Principal, Depends(require("read"))]) -> Response:
     """Journey health: every journey and stage, a sparkline per metric, open breakdowns."""
-    journeys, newest = overview(web_state(request).ctx)
-    return render(request, "overview.html", {"journeys": journeys, "newest": newest})
+    ctx = web_state(request).ctx
+    journeys, newest = overview(ctx)
+    context = {"journeys": journeys, "newest": newest, "live": live_incidents(ctx)}
+    return render(request, "overview.html", context)
 
 
 @router.get("/breakdowns/{breakdown_id}", response_class=HTMLResponse)
