@@ -162,10 +162,12 @@ class Warehouse:
         end: date,
         journey: str | None = None,
         stage: str | None = None,
+        segment: Mapping[str, str] | None = None,
     ) -> pd.DataFrame:
         """Return one row per journey, stage and day with visits and metric sums.
 
-        Columns: journey, stage, day, visits, and for every metric whose columns are
+        `segment` keeps only rows with those dimension values ("(none)" matches NULL; an
+        unknown dimension raises ValueError). Columns: journey, stage, day, visits, and for every metric whose columns are
         present `{name}__num`, `{name}__num2` (Σ squared per-visit numerator) and
         `{name}__den`. Days without visits have no row.
         """
@@ -178,6 +180,7 @@ class Warehouse:
                 end=end,
                 journey=journey,
                 stage=stage,
+                segment=segment,
             )
 
     def segment_series(
