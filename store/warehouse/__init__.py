@@ -165,12 +165,14 @@ class Warehouse:
         end: date,
         journey: str | None = None,
         stage: str | None = None,
+        segment: Mapping[str, str] | None = None,
     ) -> pd.DataFrame:
         """Return one row per journey, stage and day with visits and metric sums.
 
-        Columns: journey, stage, day, visits, and for every metric whose columns are
-        present `{name}__num`, `{name}__num2` (Σ squared per-visit numerator) and
-        `{name}__den`. Days without visits have no row.
+        `segment` keeps only rows with those dimension values ("(none)" matches NULL; an
+        unknown dimension raises ValueError). Columns: journey, stage, day, visits, and
+        for every metric whose columns are present `{name}__num`, `{name}__num2` (Σ squared
+        per-visit numerator) and `{name}__den`. Days without visits have no row.
         """
         with self.reading() as conn:
             return agg.daily_series(
@@ -181,6 +183,7 @@ class Warehouse:
                 end=end,
                 journey=journey,
                 stage=stage,
+                segment=segment,
             )
 
     def segment_series(

@@ -79,8 +79,9 @@ def daily_series(
     end: date,
     journey: str | None,
     stage: str | None,
+    segment: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Return visits and per-metric sums per journey, stage and day."""
+    """Return visits and per-metric sums per journey, stage and day (of one segment)."""
     present = set(t.c.keys())
     cols: list[ColumnElement[Any]] = [
         t.c.journey,
@@ -96,9 +97,11 @@ def daily_series(
             term_sum_squares(m.numerator, t).label(f"{m.name}__num2"),
             term_sum(m.denominator, t).label(f"{m.name}__den"),
         ]
+    scope = _scope(t, journey=journey, stage=stage, start=start, end=end)
+    conds = [_dim(t, name) == value for name, value in (segment or {}).items()]
     query = (
         select(*cols)
-        .where(_scope(t, journey=journey, stage=stage, start=start, end=end))
+        .where(and_(scope, *conds))
         .group_by(t.c.journey, t.c.stage, t.c.day)
         .order_by(t.c.journey, t.c.stage, t.c.day)
     )

@@ -11,7 +11,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from agent.context import RunContext
-from agent.web.views.charts import breakdown_chart, sparkline
+from agent.web.views.charts import Overlay, breakdown_chart, sparkline
 from store.breakdowns import get_breakdown, latest_breakdowns
 from store.catalog import MetricDef
 from store.findings import Breakdown, Quote
@@ -176,10 +176,13 @@ def _chart(ctx: RunContext, bd: Breakdown, metric: MetricDef) -> Markup:
     before = [v for d, v in points if d < bd.window.start and not math.isnan(v)]
     spread = statistics.pstdev(before) if len(before) > 1 else 0.0
     band = (bd.baseline - 2 * spread, bd.baseline + 2 * spread)
+    overlays = _segment_overlays(ctx, bd, metric, frame, start=start)
     title = (
         f"{metric.label} of {bd.journey} / {bd.stage}: daily values, baseline band "
         f"(±2 sd) and the breakdown window {bd.window.start} to {bd.window.end}"
     )
+    if overlays:
+        title += f", against the {overlays[0].label} and the rest of the stage"
     return breakdown_chart(
         points,
         baseline=bd.baseline,
@@ -187,4 +190,42 @@ def _chart(ctx: RunContext, bd: Breakdown, metric: MetricDef) -> Markup:
         window=(bd.window.start, bd.window.end),
         fmt=lambda v: format_value(metric, v),
         title=title,
+        overlays=overlays,
     )
+
+
+def _segment_overlays(
+    ctx: RunContext, bd: Breakdown, metric: MetricDef, stage: pd.DataFrame, *, start: dt.date
+) -> list[Overlay]:
+    """Return the top cause segment's daily values and the rest of the stage's, or none.
+
+    Only a segment whose rate changed has them: no localized cause, a mix shift (the
+    segment's rate held, its share moved) or a tracking gap keep the stage chart alone.
+    """
+    top = bd.causes[0] if bd.causes else None
+    if top is None or top.kind != "rate_change" or not top.segment or stage.empty:
+        return []
+    if not set(top.segment) <= set(ctx.warehouse.dimensions()):
+        return []
+    segment = ctx.warehouse.daily_series(
+        metrics=[metric],
+        start=start,
+        end=bd.window.end,
+        journey=bd.journey,
+        stage=bd.stage,
+        segment=top.segment,
+    )
+    if segment.empty:
+        return []
+    sums = [f"{metric.name}__num", f"{metric.name}__den"]
+    total = stage.groupby("day")[sums].sum()
+    part = segment.groupby("day")[sums].sum().reindex(total.index, fill_value=0.0)
+    rest = (total - part).reset_index()
+    return [
+        Overlay(
+            "chart-segment",
+            f"cause segment {format_segment(top.segment)}",
+            daily_rates(segment, metric),
+        ),
+        Overlay("chart-rest", "rest of stage", daily_rates(rest, metric)),
+    ]

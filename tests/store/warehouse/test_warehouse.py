@@ -114,6 +114,20 @@ def test_daily_series_filters_by_stage_and_range(wh: Warehouse) -> None:
     assert wh.daily_series(metrics=[CONVERSION], start=D3, end=D3, journey="checkout").empty
 
 
+def test_daily_series_of_a_segment_keeps_only_its_rows(wh: Warehouse) -> None:
+    app = wh.daily_series(
+        metrics=[CONVERSION], start=D1, end=D3, journey="checkout", segment={"channel": "app"}
+    )
+    got = {(r.stage, r.day): (r.visits, r.conversion__num) for r in app.itertuples()}
+    assert got == {("cart", D1): (1, 0), ("payment", D2): (1, 0)}
+    blank = wh.daily_series(metrics=[], start=D1, end=D3, segment={"channel": "(none)"})
+    assert list(blank["day"]) == [D2] and int(blank["visits"].sum()) == 1
+    both = {"channel": "web", "stage": "payment"}
+    assert int(wh.daily_series(metrics=[], start=D1, end=D3, segment=both)["visits"].sum()) == 2
+    with pytest.raises(ValueError, match="unknown dimension"):
+        wh.daily_series(metrics=[], start=D1, end=D3, segment={"nope": "x"})
+
+
 def test_leaf_cells_group_by_period_and_dimension(wh: Warehouse) -> None:
     frame = wh.leaf_cells(
         journey="checkout",
