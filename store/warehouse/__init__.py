@@ -169,10 +169,9 @@ class Warehouse:
     ) -> pd.DataFrame:
         """Return one row per journey, stage and day with visits and metric sums.
 
-        `segment` keeps only rows with those dimension values ("(none)" matches NULL; an
-        unknown dimension raises ValueError). Columns: journey, stage, day, visits, and
-        for every metric whose columns are present `{name}__num`, `{name}__num2` (Σ squared
-        per-visit numerator) and `{name}__den`. Days without visits have no row.
+        `segment` keeps rows with those dimension values ("(none)" matches NULL). Columns:
+        journey, stage, day, visits, `{name}__num`, `__num2` (Σ squared per-visit
+        numerator) and `__den` per metric present. Days without visits have no row.
         """
         with self.reading() as conn:
             return agg.daily_series(
