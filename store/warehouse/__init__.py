@@ -167,8 +167,7 @@ class Warehouse:
         stage: str | None = None,
         segment: Mapping[str, str] | None = None,
     ) -> pd.DataFrame:
-        """Return one row per journey, stage and day with visits and metric sums.
-
+        """Return one row per journey, stage and day with visits and metric sums;
         `segment` keeps rows with those dimension values ("(none)" matches NULL). Columns:
         journey, stage, day, visits, `{name}__num`, `__num2` (Σ squared per-visit
         numerator) and `__den` per metric present. Days without visits have no row.
