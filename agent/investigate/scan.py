@@ -12,7 +12,7 @@ from agent.investigate.graph import build_investigation_graph
 from agent.investigate.state import InvestigationState, Shard
 from agent.llm.protocol import Usage
 from store.errors import InputError, unknown_name
-from store.findings import ScanResult
+from store.findings import Incident, ScanResult
 
 
 class ScanOutcome(BaseModel):
@@ -55,9 +55,10 @@ def run_scan(
     quality = check_data_quality(ctx, as_of=day, journey=journey, stage=stage)
     if shard is not None:
         quality = [i for i in quality if shard.owns(i.journey)]
+    incidents, quality = _merge_quality(state.incidents, quality)
     result = ScanResult(
         as_of=day,
-        incidents=[*state.incidents, *quality],
+        incidents=[*incidents, *quality],
         breakdowns=state.breakdowns,
         suppressed=state.suppressed,
         notices=[*state.notices, *(i.summary for i in quality)],
@@ -69,6 +70,34 @@ def run_scan(
         existing=state.existing,
         llm_usage=_spent(ctx, before),
     )
+
+
+def _merge_quality(
+    found: list[Incident], quality: list[Incident]
+) -> tuple[list[Incident], list[Incident]]:
+    """Fold monitor findings into the tracking-gap incident a breakdown already opened.
+
+    The same missing rows can show as a breakdown and as a data-quality finding; the
+    council and the data owner should see one incident, so a finding for the journey and
+    segment of a breakdown's tracking gap only adds its days to it.
+    """
+    merged = list(found)
+    rest: list[Incident] = []
+    for q in quality:
+        at = next(
+            (
+                n
+                for n, i in enumerate(merged)
+                if i.kind == "tracking_gap" and i.journey == q.journey and i.segment == q.segment
+            ),
+            None,
+        )
+        if at is None:
+            rest.append(q)
+            continue
+        days = sorted({*merged[at].days_affected, *q.days_affected})
+        merged[at] = merged[at].model_copy(update={"days_affected": days})
+    return merged, rest
 
 
 def report_name(as_of: dt.date, *, journey: str | None, shard: Shard | None) -> str:
