@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -117,8 +118,9 @@ def test_break_is_caught_alerted_once_filed_once_and_closed(
 
 def test_quiet_hours_open_nothing(ctx: RunContext, events: pd.DataFrame, tmp_path: Path) -> None:
     ctx.clock = lambda: DAY + dt.timedelta(hours=1)
-    with ctx.warehouse.engine.begin() as conn:
-        conn.exec_driver_sql("DELETE FROM events WHERE ts >= '2026-03-04 01:00:00'")
+    # As another process would: the warehouse holds no handle between operations.
+    with duckdb.connect(str(ctx.workspace.warehouse_path)) as conn:
+        conn.execute("DELETE FROM events WHERE ts >= '2026-03-04 01:00:00'")
     reports = _replay(ctx, events, tmp_path / "drop", until=DAY + dt.timedelta(hours=9), minutes=30)
     assert all(r.series >= 4 for r in reports)
     assert [i for r in reports for i in r.opened] == []

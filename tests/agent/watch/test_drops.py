@@ -23,7 +23,7 @@ def ctx(settings: Settings, tmp_path: Path) -> Iterator[RunContext]:
 
 
 def _events(ctx: RunContext) -> int:
-    with ctx.warehouse.engine.connect() as conn:
+    with ctx.warehouse.reading() as conn:
         return int(conn.exec_driver_sql("SELECT count(*) FROM events").scalar_one())
 
 
