@@ -118,17 +118,19 @@ class Scheduler:
             return {"error": exc.reason, "digest": self._send_digest(f"digest-{slot}", failed)}
         result = outcome.result
         new = set(outcome.proposed)
-        recs = [
-            {
-                "action_id": r.action_id,
-                "journey": bd.journey,
-                "title": r.title,
-                "expected_value_per_week": r.expected_value_per_week,
-            }
-            for bd in result.breakdowns
-            for r in bd.recommendations
-            if r.action_id in new
-        ]
+        # Breakdowns of one incident share its proposal: list each new action once, as filed.
+        found = [(i.journey, r) for i in result.incidents for r in i.recommendations]
+        found += [(bd.journey, r) for bd in result.breakdowns for r in bd.recommendations]
+        listed: dict[str, dict[str, object]] = {}
+        for journey, r in found:
+            if r.action_id in new and r.action_id not in listed:
+                listed[r.action_id] = {
+                    "action_id": r.action_id,
+                    "journey": journey,
+                    "title": r.title,
+                    "expected_value_per_week": r.expected_value_per_week,
+                }
+        recs = list(listed.values())
         title = (
             f"journeyops scan to {result.as_of}: {len(result.breakdowns)} breakdown(s), "
             f"{len(new)} new proposal(s) awaiting the council"
