@@ -60,7 +60,7 @@ def wh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
 
 
 def _count(w: Warehouse) -> int:
-    with w.engine.connect() as conn:
+    with w.reading() as conn:
         return int(conn.exec_driver_sql("SELECT count(*) FROM events").scalar_one())
 
 
