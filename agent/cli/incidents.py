@@ -35,7 +35,7 @@ def incidents_list(ctx: typer.Context) -> None:
     table = Table(title="Incidents of the newest scan")
     table.add_column("id", no_wrap=True)
     for col in COLUMNS:
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for inc, row in zip(found, incident_rows(found), strict=True):
         table.add_row(terminal_text(inc.id), *(terminal_text(c) for c in row))
     console.print(table)

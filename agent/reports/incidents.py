@@ -63,7 +63,8 @@ def incident_table(incidents: Sequence[Incident]) -> Table:
     """Return the incidents as a rich table (every cell plain Text, never markup)."""
     table = Table(title="Incidents (breakdowns that share a cause)")
     for col in COLUMNS:
-        table.add_column(col)
+        # Names are what people search for: fold a long one onto two lines, never cut it.
+        table.add_column(col, overflow="fold")
     for row in incident_rows(incidents):
         table.add_row(*(terminal_text(cell) for cell in row))
     return table

@@ -50,7 +50,7 @@ def print_report(
     table = Table(title="Actions waiting for council approval", show_lines=False)
     table.add_column("action", no_wrap=True, min_width=16)
     for col in ("journey", "playbook", "value / week", "status"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for a in pending:
         table.add_row(
             terminal_text(str(a["id"])),
@@ -73,7 +73,7 @@ def _breakdown_panel(bd: Breakdown, metric: MetricDef) -> Panel:
     head.append(f"{format_money(bd.impact.per_week, bd.impact.currency)}/week", style="bold")
     causes = Table(box=None, show_header=True, header_style="bold")
     for col in ("cause segment", "kind", "before → now", "visits", "share"):
-        causes.add_column(col)
+        causes.add_column(col, overflow="fold")
     for c in bd.causes:
         causes.add_row(
             Text(format_segment(c.segment, one_line)),
