@@ -122,6 +122,7 @@ def _action_values(
         "cells": incident_cells(detail.row),
         "may_silence": can and me.user in detail.quorum.deciders,
         "alternatives": alternatives(ctx, detail.row),
+        "metric": ctx.settings.metrics.get(detail.breakdown.metric) if detail.breakdown else None,
     }
 
 
