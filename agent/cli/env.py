@@ -15,6 +15,7 @@ from rich.console import Console
 
 from agent.config import Settings, load_settings
 from agent.context import RunContext, build_context
+from agent.reports.escape import error_line
 from agent.workspace import Workspace
 from store.errors import InputError
 from store.signin.tokens import authenticate
@@ -164,8 +165,8 @@ def who(run: RunContext, *, as_user: str | None, token_file: Path | None) -> str
             run,
             as_user=as_user,
             token_file=token_file,
-            warn=lambda m: _err.print(f"warning: {m}", highlight=False),
+            warn=lambda m: _err.print(error_line(RuntimeError(m), "warning"), highlight=False),
         )
     except IdentityError as exc:
-        _err.print(f"error: {exc}", highlight=False)
+        _err.print(error_line(exc), highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None

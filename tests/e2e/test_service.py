@@ -59,10 +59,11 @@ class Service:
             *args,
         ]
 
-    def run(self, *args: str, timeout: float = 240) -> str:
-        """Run one command to its end; fail on a non-zero exit or any traceback."""
+    def run(self, *args: str, timeout: float = 240, token: str = "") -> str:
+        """Run one command to its end (as the owner of `token`); fail on an error or traceback."""
+        env = _env() | ({"JOURNEYOPS_TOKEN": token} if token else {})
         done = subprocess.run(
-            self.argv(*args), capture_output=True, text=True, timeout=timeout, env=_env()
+            self.argv(*args), capture_output=True, text=True, timeout=timeout, env=env
         )
         assert done.returncode == 0, f"{args}: {done.stdout}\n{done.stderr}"
         assert "Traceback" not in done.stderr, f"{args}: {done.stderr}"
@@ -212,7 +213,10 @@ def test_every_command_runs_while_the_app_scheduler_and_dispatchers_run(
     assert scan["breakdowns"]
     action_id, member = _decidable(scan, manifest.journeys_file)
     assert action_id in service.run("actions", "list", "--status", "proposed")
-    service.run("actions", "approve", action_id, "--as", member, "--reason", "evidence is clear")
+    if member != "li":
+        service.run("users", "add", member, "--role", "council_member")
+    mine = service.run("tokens", "create", member).strip().splitlines()[-1]
+    service.run("actions", "approve", action_id, "--reason", "evidence is clear", token=mine)
     service.run("dispatch")
     service.run("audit", "verify")
     service.run("users", "list")
