@@ -62,12 +62,14 @@ lint: $(STAMP)
 	$(BIN)/mypy agent tools prompts store evals
 	$(BIN)/lint-imports
 
-## Benchmarks: RCA benchmark, detection scenarios, scale and insight retrieval.
+## Benchmarks: RCA benchmark, detection scenarios, scale, insight retrieval, the agent eval and the slow tests.
 bench: $(STAMP)
 	$(BIN)/journeyops eval rca-bench
 	$(BIN)/journeyops eval scenarios --seed 101 --count 20
 	$(BIN)/journeyops eval bench --events 10000000
 	$(BIN)/journeyops eval insights --count 100000
+	$(BIN)/journeyops eval agent
+	$(BIN)/pytest -m slow -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) $(HOME_DIR) $(SPARK_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -55,8 +55,9 @@ def run_agent_eval(
     settings: Settings,
     *,
     progress: Callable[[int, int], None] | None = None,
+    cases: Sequence[AgentCase] | None = None,
 ) -> AgentEvalReport:
-    """Run every case on a copy of the workspace at `home`."""
+    """Run every case (or only `cases`) on a copy of the workspace at `home`."""
     with tempfile.TemporaryDirectory(prefix="journeyops-agent-eval-") as tmp:
         copy = Path(tmp) / "home"
         shutil.copytree(home, copy, ignore=shutil.ignore_patterns("checkpoints.sqlite*"))
@@ -64,7 +65,7 @@ def run_agent_eval(
         ctx = build_context(settings, workspace)
         if settings.llm.provider != "offline":
             ctx.llm = make_llm(settings.llm)
-        cases = cases_for(truth)
+        cases = list(cases_for(truth) if cases is None else cases)
         results: list[CaseResult] = []
         with open_checkpointer(settings, workspace) as saver:
             for n, case in enumerate(cases, start=1):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from agent.chat.conversation import Turn
@@ -13,10 +14,23 @@ from agent.config import DEFAULT_CONFIG, load_settings
 from agent.context import build_context
 from agent.llm.protocol import Usage
 from agent.workspace import Workspace
-from evals.agent_eval import AgentCase, _checks, cases_for
+from evals.agent_eval import AgentCase, _checks, cases_for, run_agent_eval
 from evals.demo import GroundTruth
 
 
+def test_a_sample_of_every_fifth_case_passes_offline(
+    demo_base: Path, demo_truth: GroundTruth
+) -> None:
+    # The whole eval takes minutes (every turn scans afresh); `make bench` runs all of it.
+    sample = cases_for(demo_truth)[::5]
+    report = run_agent_eval(
+        demo_base / "home", demo_truth, load_settings(DEFAULT_CONFIG), cases=sample
+    )
+    assert report.cases == len(sample) >= 12
+    assert report.failed == [], [r for r in report.results if not r.passed]
+
+
+@pytest.mark.slow
 def test_eval_agent_json_offline(demo_base: Path, demo_truth: GroundTruth) -> None:
     result = CliRunner().invoke(
         app,
