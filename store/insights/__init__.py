@@ -1,9 +1,10 @@
 """The customer-insight store: validated ingest into Chroma and filtered vector search.
 
 Chroma (embedded, or a `chroma run` server) holds every insight and does the filtering: a
-journey's window is one indexed day-key lookup (`store.insights._chroma`). Embedded, the
-window's rows come here and are ranked exactly, one window at a time; on a server, and for
-searches without a window, Chroma ranks them with the same filter.
+journey's window is one indexed day-key lookup (`store.insights._chroma`). The window's
+rows come here and are ranked exactly, one window at a time: Chroma's filtered HNSW search
+misses neighbours when the filter keeps a small share of a large collection. Searches
+without a window, and windows too large to bring over, are ranked by Chroma.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ if TYPE_CHECKING:
 
 __all__ = ["InsightHit", "InsightIngestReport", "InsightRecord", "InsightStore", "ids_in"]
 
-# Most rows one window read brings into the process (a week of one stage is far fewer).
+# Most rows one window read brings in (a week of one stage is far fewer); fewer as JSON.
 _MAX_WINDOW = 200_000
+_MAX_REMOTE_WINDOW = 20_000
 
 
 def _equal(
@@ -158,13 +160,16 @@ class InsightStore:
         embeddings: bool,
         limit: int,
     ) -> chroma.Page | None:
-        """Read a journey's window by its day keys and filter the rest here; None if no keys."""
+        """Read a journey's window by its day keys, filtered here; None if no keys or too big."""
         keys = chroma.key_clause(journey=journey, stage=stage, start=start, end=end)
         if keys is None or not self._day_keys:
             return None
+        cap = _MAX_REMOTE_WINDOW if self._remote else _MAX_WINDOW
         ids, docs, metas, vectors = chroma.read(
-            self._col, keys, limit=_MAX_WINDOW, embeddings=embeddings
+            self._col, keys, limit=cap + 1, embeddings=embeddings
         )
+        if len(ids) > cap:
+            return None
         equal = _equal(journey=journey, stage=stage, source=source, where=where)
         keep = [n for n, m in enumerate(metas) if all(m.get(k) == v for k, v in equal.items())]
         keep = keep[:limit]
@@ -184,20 +189,15 @@ class InsightStore:
         where: Mapping[str, str] | None = None,
     ) -> list[InsightHit]:
         """Return the k insights nearest the query among those matching every filter."""
-        # On a server, shipping a window's vectors as JSON costs more than letting Chroma rank it.
-        found = (
-            None
-            if self._remote
-            else self._window(
-                journey=journey,
-                stage=stage,
-                start=start,
-                end=end,
-                source=source,
-                where=where,
-                embeddings=True,
-                limit=_MAX_WINDOW,
-            )
+        found = self._window(
+            journey=journey,
+            stage=stage,
+            start=start,
+            end=end,
+            source=source,
+            where=where,
+            embeddings=True,
+            limit=_MAX_WINDOW,
         )
         if found is None:
             return self.search_chroma(
