@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import chromadb
+import numpy as np
 import pytest
 
 from store.insights import InsightStore
@@ -133,3 +135,66 @@ def test_theme_surge_and_evidence_come_from_the_server(tmp_path: Path, server_ur
         baseline=BASELINE,
     )
     assert [h.id.split("-")[0] for h in hits] == ["surge"] * 10
+
+
+def test_a_window_in_a_large_collection_is_ranked_exactly(tmp_path: Path, server_url: str) -> None:
+    """Chroma's filtered HNSW search misses neighbours of a window that is a small share of
+    a large collection; the store reads the window by its day keys and ranks it here."""
+    parts = server_url.rsplit(":", 1)
+    client = chromadb.HttpClient(host="127.0.0.1", port=int(parts[1]))
+    # A coarse graph makes the miss show at ten thousand rows instead of a million.
+    col = client.create_collection(
+        "insights",
+        embedding_function=None,
+        metadata={"hnsw:space": "cosine", "embedder": HashingEmbedder().name, "day_keys": 1},
+        configuration={"hnsw": {"ef_search": 4, "max_neighbors": 4, "ef_construction": 10}},
+    )
+    rng = np.random.default_rng(1)
+    words = [
+        "payment",
+        "failed",
+        "app",
+        "card",
+        "declined",
+        "checkout",
+        "slow",
+        "page",
+        "crashed",
+        "delivery",
+        "late",
+    ]
+    noise = [" ".join(rng.choice(words, 4)) for _ in range(10_000)]
+    vectors = HashingEmbedder().embed(noise)
+    for at in range(0, len(noise), 2_000):
+        col.add(
+            ids=[f"n{n}" for n in range(at, at + 2_000)],
+            embeddings=vectors[at : at + 2_000],
+            documents=noise[at : at + 2_000],
+            metadatas=[{"journey": "returns", "stage": "x", "jsd": "returns/x/2026-03-01"}] * 2_000,
+        )
+    rows = [
+        {
+            "id": f"w{n}",
+            "ts": f"2026-03-{25 + n % 7}T10:00:00Z",
+            "journey": "checkout",
+            "stage": "payment",
+            "source": "ticket",
+            "text": " ".join(rng.choice(words, 4)),
+        }
+        for n in range(2_500)
+    ]
+    data = tmp_path / "window.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    store = InsightStore.open(path=None, url=server_url, embedder=HashingEmbedder())
+    assert store.ingest(data).added == len(rows)
+    window = store.fetch(
+        journey="checkout", stage="payment", start=WINDOW[0], end=WINDOW[1], with_embeddings=True
+    )
+    matrix = np.vstack([r.embedding for r in window if r.embedding is not None])
+    assert len(window) == len(rows) == len(matrix)
+    for query in ["payment failed", "card declined", "page crashed", "delivery late", "slow app"]:
+        hits = store.search(
+            query=query, k=10, journey="checkout", stage="payment", start=WINDOW[0], end=WINDOW[1]
+        )
+        exact = np.sort(1.0 - matrix @ store.embedder.embed([query])[0])[:10]
+        assert np.allclose([h.distance for h in hits], exact, atol=1e-5), query
