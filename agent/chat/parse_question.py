@@ -104,9 +104,10 @@ def _tokens(text: str) -> list[str]:
 
 
 def _similar(word: str, name: str) -> bool:
+    """Equal, or a typo of a word of five letters or more ("rest" is not "reset")."""
     variants = {name, name.replace("_", " "), name.replace("_", ""), name.replace("-", "")}
     return any(
-        word == v or (len(word) >= 4 and difflib.SequenceMatcher(None, word, v).ratio() >= 0.82)
+        word == v or (len(word) >= 5 and difflib.SequenceMatcher(None, word, v).ratio() >= 0.82)
         for v in variants
     )
 
