@@ -237,6 +237,10 @@ def live(
     cost: Annotated[
         bool, typer.Option("--cost", help="Time a cycle at 1M and 10M stored events instead.")
     ] = False,
+    cost_events: Annotated[
+        list[int] | None,
+        typer.Option(help="With --cost: the stored sizes to time (repeat the option).", min=1),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Replay days through ingest and `watch`: time to detect and false alarms vs the scan."""
@@ -246,7 +250,7 @@ def live(
 
     say = (lambda _m: None) if as_json else (lambda m: console.print(m, style="dim"))
     report = (
-        run_cost(status=say)
+        run_cost(sizes=cost_events or (1_000_000, 10_000_000), status=say)
         if cost
         else run_live(
             seed=seed,
