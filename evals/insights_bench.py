@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -34,6 +32,7 @@ from evals.demo._events import VALUES
 from evals.demo._journeys import JOURNEYS
 from evals.demo._text import BACKGROUND, SURGE, hard_negatives
 from evals.demo._text import insights as make_insights
+from evals.scale_bench import run_measured
 from store.insights.server import start as start_chroma
 from store.insights.server import stop as stop_chroma
 
@@ -195,12 +194,9 @@ def _child(root: Path, url: str, embedder: str) -> tuple[dict[str, Any], float]:
     """Run the measuring process; return its figures and its own peak RSS in MB."""
     cmd = [sys.executable, "-m", "evals._insights_measure", str(root), url or "-", embedder]
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as out:
-        proc = subprocess.Popen(cmd, stdout=out, env=os.environ.copy())
-        _, status, usage = os.wait4(proc.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed")
+        rss = run_measured(cmd, stdout=out)
         out.seek(0)
-        return json.loads(out.read().strip().splitlines()[-1]), usage.ru_maxrss / 1024.0
+        return json.loads(out.read().strip().splitlines()[-1]), rss
 
 
 def _peak_rss_of(pid: int) -> float:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from itertools import combinations
 from pathlib import Path
+from typing import IO
 
 import duckdb
 from pydantic import BaseModel
@@ -108,18 +109,42 @@ def _cli(home: Path, *args: str) -> None:
     )
 
 
+# A child's ru_maxrss also counts the process that spawned it: Linux charges the spawner's
+# high-water mark to the child at exec (vfork), so a bench that generated data first would
+# report its own peak. A small launcher spawns the child instead and reports its peak alone.
+_LAUNCHER = (
+    "import os, subprocess, sys\n"
+    "child = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, usage = os.wait4(child.pid, 0)\n"
+    "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+
+
+def run_measured(cmd: list[str], *, stdout: IO[str], stderr: int | None = None) -> float:
+    """Run `cmd` to its end; return the peak RSS in MB of that process alone."""
+    with tempfile.TemporaryDirectory(prefix="journeyops-peak-") as tmp:
+        peak = Path(tmp) / "peak"
+        done = subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, str(peak), *cmd],
+            stdout=stdout,
+            stderr=stderr,
+            env=os.environ.copy(),
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed with exit code {done.returncode}")
+        return int(peak.read_text(encoding="utf-8")) / 1024.0
+
+
 def _timed(cmd: list[str]) -> tuple[float, float, str]:
     """Run `cmd`; return wall seconds, the peak RSS of that process alone in MB, its stdout."""
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as out:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=os.environ.copy())
-        _, status, usage = os.wait4(proc.pid, 0)
+        rss = run_measured(cmd, stdout=out, stderr=subprocess.DEVNULL)
         seconds = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed with exit code {proc.returncode}")
         out.seek(0)
-        return seconds, usage.ru_maxrss / 1024.0, out.read()
+        return seconds, rss, out.read()
 
 
 def _phase(name: str, path: Path) -> float:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from evals.insights_bench import InsightsBenchReport, render_insights_bench, run_insights_bench
+from evals.scale_bench import run_measured
 
 KEYS = {
     "count",
@@ -77,3 +80,23 @@ def test_render_shows_every_measure(report: InsightsBenchReport) -> None:
     text = console.export_text()
     for label in ("Ingest", "p95", "Recall@10 hybrid", "keyword", "inc-1"):
         assert label in text
+
+
+def test_a_measured_child_reports_its_own_peak_not_its_spawners() -> None:
+    # The bench generates its data before it spawns the measuring process; the spawner's
+    # high-water mark must not show up as the child's.
+    ballast = bytearray(400 * 1024 * 1024)
+    ballast[::4096] = b"\x01" * len(ballast[::4096])
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as out:
+        small = run_measured([sys.executable, "-c", "print('hi')"], stdout=out)
+        out.seek(0)
+        assert out.read() == "hi\n"
+        grown = run_measured(
+            [sys.executable, "-c", "b = bytearray(200 * 2**20); b[::4096] = b'1' * len(b[::4096])"],
+            stdout=out,
+        )
+    del ballast
+    assert small < 100, small
+    assert 200 < grown < 300, grown
+    with pytest.raises(RuntimeError, match="exit code 3"):
+        run_measured([sys.executable, "-c", "raise SystemExit(3)"], stdout=sys.stdout)
