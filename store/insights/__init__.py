@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["InsightHit", "InsightIngestReport", "InsightRecord", "InsightStore", "ids_in"]
 
-# Most rows one window read brings in (a week of one stage is far fewer); fewer as JSON.
+# Most rows one window read brings in; a search on a server ships fewer as JSON.
 _MAX_WINDOW = 200_000
 _MAX_REMOTE_WINDOW = 20_000
 
@@ -159,12 +159,12 @@ class InsightStore:
         where: Mapping[str, str] | None,
         embeddings: bool,
         limit: int,
+        cap: int = _MAX_WINDOW,
     ) -> chroma.Page | None:
-        """Read a journey's window by its day keys, filtered here; None if no keys or too big."""
+        """Read a journey's window by its day keys, filtered here; None if no keys or > cap."""
         keys = chroma.key_clause(journey=journey, stage=stage, start=start, end=end)
         if keys is None or not self._day_keys:
             return None
-        cap = _MAX_REMOTE_WINDOW if self._remote else _MAX_WINDOW
         ids, docs, metas, vectors = chroma.read(
             self._col, keys, limit=cap + 1, embeddings=embeddings
         )
@@ -198,6 +198,7 @@ class InsightStore:
             where=where,
             embeddings=True,
             limit=_MAX_WINDOW,
+            cap=_MAX_REMOTE_WINDOW if self._remote else _MAX_WINDOW,
         )
         if found is None:
             return self.search_chroma(
