@@ -47,6 +47,14 @@ class DetectorScore(BaseModel):
     by_group: dict[str, dict[str, float | None]]
 
 
+class FalseAlarm(BaseModel):
+    """An incident the watch opened with no break under way on its stage."""
+
+    at: dt.datetime
+    stage: str
+    segment: dict[str, str]
+
+
 class LiveReport(BaseModel):
     """The `journeyops eval live --json` contract."""
 
@@ -60,6 +68,7 @@ class LiveReport(BaseModel):
     watch: DetectorScore
     daily_scan: DetectorScore
     cases: list[CaseResult]
+    false_alarms: list[FalseAlarm] = []
 
 
 def _share(b: Break) -> float:
@@ -120,6 +129,11 @@ def score(rep: Replayed, *, seed: int, batch_minutes: int) -> LiveReport:
         watch=_detector(cases, "watch_minutes", len(rep.opened) - len(watch_used), stage_days),
         daily_scan=_detector(cases, "scan_minutes", len(rep.scanned) - len(scan_used), stage_days),
         cases=cases,
+        false_alarms=[
+            FalseAlarm(at=o.at, stage=o.stage, segment=o.segment)
+            for i, o in enumerate(rep.opened)
+            if i not in watch_used
+        ],
     )
 
 
