@@ -2,10 +2,12 @@
 
 Each bin of a series brings its volume n and its sum x. Against the hour-of-week baseline
 (mean μ, per-visit variance s², baseline volume N, over-dispersion φ) the bin's deficit in
-the bad direction is d = ±(nμ − x) with variance V = φ s² (n + n²/N): sampling noise of
-the bin plus that of the baseline mean. The CUSUM adds the log-likelihood ratio of a
-shift of Δ = `reference_change` × μ × n against none, Δ/V · d − Δ²/(2V), and floors at 0;
-a quiet hour adds little, a busy one a lot, so the statistic is volume-aware.
+the bad direction is d = ±(nμ − x) with variance V = φ s² (n + B n²/N): sampling noise of
+the bin plus that of the baseline mean, which the B bins of an hour share (so a run of an
+hour has the variance of an hour, s² (Bn + (Bn)²/N), not B times that of one bin). The
+CUSUM adds the log-likelihood ratio of a shift of Δ = `reference_change` × μ × n against
+none, Δ/V · d − Δ²/(2V), and floors at 0; a quiet hour adds little, a busy one a lot, so
+the statistic is volume-aware.
 
 The threshold h comes from Siegmund's approximation of the in-control average run length
 of a normal CUSUM, ARL ≈ (e^{2kb} − 2kb − 1)/(2k²) with b = h/δ + 1.166 and k = δ/2, at
@@ -88,7 +90,7 @@ def typical_delta(
     var_unit = unit_variance(num[ok], num2[ok], den[ok])
     n = den[ok] / np.maximum(weeks[ok], 1) / bins_per_hour
     shift = reference_change * np.abs(mean) * n
-    var = phi * var_unit * (n + n * n / den[ok])
+    var = phi * var_unit * (n + bins_per_hour * n * n / den[ok])
     return float(np.median(shift / np.sqrt(var)))
 
 
@@ -112,6 +114,7 @@ def run_cusum(
     make the recent deficit that tells whether an incident has resolved.
     """
     sign = 1.0 if direction == "higher" else -1.0
+    per_hour = 60 // bin_minutes
     stat, onset = 0.0, None
     run_num = run_exp = run_den = run_var = 0.0
     recent_d = recent_v = recent_n = 0.0
@@ -122,7 +125,7 @@ def run_cusum(
         b_den, b_num, b_num2 = slot
         mu = b_num / b_den
         var_unit = float(unit_variance(np.array(b_num), np.array(b_num2), np.array(b_den)))
-        var = phi * var_unit * (n + n * n / b_den)
+        var = phi * var_unit * (n + per_hour * n * n / b_den)
         deficit = sign * (n * mu - x)
         shift = reference_change * abs(mu) * n
         stat += shift / var * deficit - shift * shift / (2 * var)
