@@ -75,3 +75,13 @@ def test_recent_bins_look_healthy_after_recovery() -> None:
     x = np.where((np.arange(36) >= 6) & (np.arange(36) < 20), n * RATE * 0.5, n * RATE)
     state = _run(x, n, threshold=8.0)
     assert abs(state.recent_z) < 1
+
+
+def test_a_run_of_an_hour_carries_the_baseline_error_once_for_the_hour() -> None:
+    # Six 10-minute bins of one hour share that hour's baseline mean: the run's variance is
+    # the hour's, s² (6n + (6n)²/N), not six bins' s² (n + n²/N) each.
+    n = np.full(6, 100.0)
+    state = _run(np.zeros(6), n, threshold=1e9)
+    unit = RATE * (1 - RATE)
+    assert state.onset_bin == 1000  # type: ignore[attr-defined]
+    assert state.variance == pytest.approx(unit * (600 + 600 * 600 / 2400))  # type: ignore[attr-defined]
