@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 import numpy as np
 
@@ -90,7 +91,7 @@ def main() -> None:
         "alarms_per_200_days": round(float(np.mean(rates)), 3),
         "design_per_200_days": round(1 / _SERIES_PER_STAGE, 3),
     }
-    print(json.dumps(report))
+    sys.stdout.write(json.dumps(report) + "\n")
 
 
 if __name__ == "__main__":
